@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["tests.fakes.langsmith_fixtures", "tests.fakes.openai_fixtures"]
+
+# Never let a developer's real keys or endpoints leak into a test run.
+for _var in (
+    "LANGSMITH_API_KEY",
+    "LANGSMITH_ENDPOINT",
+    "LANGSMITH_WORKSPACE_ID",
+    "LANGCHAIN_API_KEY",
+    "LANGCHAIN_ENDPOINT",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "EVALTUI_BACKEND",
+):
+    os.environ.pop(_var, None)
+os.environ["LANGSMITH_TRACING"] = "false"
+os.environ["LANGCHAIN_TRACING_V2"] = "false"
+
+
+@pytest.fixture
+def evaltui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty EVALTUI_HOME for one test; cwd moved there so no stray .env is read."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("EVALTUI_HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    return home

@@ -1,0 +1,1 @@
+"""pytest fixtures for the fake LangSmith server (owned by the fake-LangSmith work)."""

@@ -1,0 +1,1 @@
+"""pytest fixtures for the fake OpenAI server (owned by the evaluator-library work)."""

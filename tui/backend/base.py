@@ -1,0 +1,76 @@
+"""The Backend protocol: everything the CLI and the app need from a workspace.
+
+Two implementations: `local.LocalBackend` (embedded SQLite, the default) and
+`langsmith.LangSmithBackend` (a real `langsmith.Client`). Both raise only
+`tui.backend.errors.EvaltuiError` subclasses, whose messages are user-facing.
+Methods are synchronous; the app calls them from thread workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Literal, Protocol, runtime_checkable
+
+from .models import Dataset, Example, Experiment, ExperimentResult, Project, Rule, RuleSpec
+
+BackendKind = Literal["local", "langsmith"]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    kind: BackendKind
+
+    # -- identity, for the status bar -------------------------------------------------
+    def describe(self) -> str:
+        """One line: local file path, or endpoint + workspace. Never the key."""
+
+    def check(self) -> None:
+        """Cheap round trip that raises AuthError/ConnectionFailed/... if unusable."""
+
+    # -- datasets and examples (lazy) -------------------------------------------------
+    def list_datasets(self) -> Iterator[Dataset]: ...
+
+    def get_dataset(self, name_or_id: str) -> Dataset:
+        """Raises NotFound (with close-name suggestions) when missing."""
+
+    def list_examples(
+        self, dataset_id: str, offset: int = 0, limit: int | None = None
+    ) -> Iterator[Example]: ...
+
+    def count_examples(self, dataset_id: str) -> int: ...
+
+    # -- projects (tracing projects a rule can be bound to) --------------------------
+    def list_projects(self) -> Iterator[Project]: ...
+
+    def get_project(self, name_or_id: str) -> Project: ...
+
+    # -- rules (uploaded evaluators) ---------------------------------------------------
+    def list_rules(self, name: str | None = None) -> list[Rule]:
+        """All rules, or those whose name equals `name` exactly."""
+
+    def get_rule(self, rule_id: str) -> Rule: ...
+
+    def create_rule(self, spec: RuleSpec) -> Rule: ...
+
+    def update_rule(self, rule_id: str, spec: RuleSpec) -> Rule:
+        """Replace the rule's whole body in place (PATCH with the full rule)."""
+
+    def delete_rule(self, rule_id: str) -> None: ...
+
+    # -- experiments -------------------------------------------------------------------
+    def create_experiment(
+        self, name: str, dataset_id: str, metadata: dict | None = None
+    ) -> Experiment: ...
+
+    def record_results(self, results: Iterable[ExperimentResult]) -> None:
+        """Persist finished rows as they arrive (upsert by experiment_id+example_id)."""
+
+    def finish_experiment(self, experiment_id: str, status: str) -> None: ...
+
+    def list_experiments(self, dataset_id: str | None = None) -> list[Experiment]: ...
+
+    def get_experiment(self, name_or_id: str) -> Experiment: ...
+
+    def list_results(self, experiment_id: str) -> list[ExperimentResult]: ...
+
+    def close(self) -> None: ...

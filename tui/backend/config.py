@@ -1,0 +1,93 @@
+"""Settings from the environment and `.env` files (cwd, then $EVALTUI_HOME). Real env wins."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_VARS = (
+    "LANGSMITH_API_KEY",
+    "LANGSMITH_ENDPOINT",
+    "LANGSMITH_WORKSPACE_ID",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "EVALTUI_HOME",
+    "EVALTUI_JUDGE_MODEL",
+    "EVALTUI_BACKEND",
+)
+
+DEFAULT_ENDPOINT = "https://api.smith.langchain.com"
+
+
+def evaltui_home() -> Path:
+    home = os.environ.get("EVALTUI_HOME")
+    if home:
+        return Path(home).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("evaltui", appauthor=False))
+
+
+def load_env_files() -> None:
+    """Load `.env` from cwd, then from $EVALTUI_HOME; never overrides real env vars."""
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env", override=False)
+    load_dotenv(evaltui_home() / ".env", override=False)
+
+
+def mask_secret(value: str | None) -> str:
+    """`lsv2_pt_abc…wxyz` -> `lsv2_…wxyz`. Short or empty values reveal nothing."""
+    if not value:
+        return "(none)"
+    prefix = value.split("_", 1)[0] + "_" if "_" in value[:8] else ""
+    if len(value) < 12:
+        return prefix + "…"
+    return f"{prefix}…{value[-4:]}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: str | None
+    endpoint: str
+    workspace_id: str | None
+    home: Path
+    backend: str  # "local" | "langsmith"
+
+    @classmethod
+    def from_env(cls, backend: str | None = None) -> "Settings":
+        key = os.environ.get("LANGSMITH_API_KEY") or None
+        chosen = backend or os.environ.get("EVALTUI_BACKEND") or ("langsmith" if key else "local")
+        return cls(
+            api_key=key,
+            endpoint=(os.environ.get("LANGSMITH_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/"),
+            workspace_id=os.environ.get("LANGSMITH_WORKSPACE_ID") or None,
+            home=evaltui_home(),
+            backend=chosen,
+        )
+
+    @property
+    def masked_key(self) -> str:
+        return mask_secret(self.api_key)
+
+
+def open_backend(settings: Settings):
+    """Build the backend the settings ask for. Imports stay lazy: langsmith is slow to import."""
+    from .errors import InvalidInput
+
+    if settings.backend == "local":
+        from .local import LocalBackend
+
+        return LocalBackend(settings.home / "workspace.sqlite3")
+    if settings.backend == "langsmith":
+        if not settings.api_key:
+            raise InvalidInput(
+                "The langsmith backend needs LANGSMITH_API_KEY (in the environment or a .env file)."
+            )
+        from .langsmith import LangSmithBackend
+
+        return LangSmithBackend(
+            api_key=settings.api_key, endpoint=settings.endpoint, workspace_id=settings.workspace_id
+        )
+    raise InvalidInput(f"Unknown backend {settings.backend!r}: use 'local' or 'langsmith'.")

@@ -1,0 +1,51 @@
+"""Errors every backend raises. Messages are shown to users as-is: never put a key in one."""
+
+from __future__ import annotations
+
+
+class EvaltuiError(Exception):
+    """Base: `str(err)` is a complete, user-facing sentence."""
+
+    exit_code = 1
+
+
+class NotFound(EvaltuiError):
+    def __init__(self, kind: str, name: str, suggestions: list[str] | None = None):
+        self.kind, self.name, self.suggestions = kind, name, list(suggestions or [])
+        msg = f"{kind} {name!r} not found."
+        if self.suggestions:
+            msg += " Did you mean: " + ", ".join(repr(s) for s in self.suggestions) + "?"
+        super().__init__(msg)
+
+
+class InvalidInput(EvaltuiError):
+    exit_code = 2
+
+
+class AuthError(EvaltuiError):
+    """401/403: the key is wrong or lacks permission. Never include the key."""
+
+
+class RateLimited(EvaltuiError):
+    pass
+
+
+class ServerError(EvaltuiError):
+    pass
+
+
+class ConnectionFailed(EvaltuiError):
+    pass
+
+
+class Ambiguous(EvaltuiError):
+    """Several rules share one name; the user must pick one by id."""
+
+
+class EvaluatorLoadError(EvaltuiError):
+    """The evaluator file could not be loaded (syntax error, missing function, bad signature)."""
+    exit_code = 2
+
+
+class WorkspaceError(EvaltuiError):
+    """The local workspace file is corrupted, locked or unwritable."""

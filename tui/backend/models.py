@@ -1,0 +1,106 @@
+"""Plain data shared by the CLI, the app and every backend. No Textual here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: str
+    name: str
+    description: str = ""
+    example_count: int = 0
+    modified_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    dataset_id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]  # reference outputs
+    metadata: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """What the user asks for when uploading: exactly one of dataset_id / project_id."""
+
+    name: str
+    code: str
+    sampling_rate: float = 1.0
+    dataset_id: str | None = None
+    project_id: str | None = None
+    is_enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An uploaded evaluator (a LangSmith run rule, or its local twin)."""
+
+    id: str
+    name: str
+    code: str | None
+    sampling_rate: float = 1.0
+    is_enabled: bool = True
+    dataset_id: str | None = None
+    dataset_name: str | None = None
+    project_id: str | None = None
+    project_name: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def target_label(self) -> str:
+        if self.dataset_id or self.dataset_name:
+            return f"dataset: {self.dataset_name or self.dataset_id}"
+        if self.project_id or self.project_name:
+            return f"project: {self.project_name or self.project_id}"
+        return "unbound"
+
+
+@dataclass(frozen=True)
+class Score:
+    key: str
+    score: float | bool | None
+    comment: str | None = None
+    error: str | None = None  # set when the evaluator raised / timed out / returned a bad shape
+
+
+ExperimentStatus = Literal["running", "done", "cancelled", "failed"]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    name: str
+    dataset_id: str
+    status: ExperimentStatus = "running"
+    created_at: datetime | None = None
+    example_count: int = 0
+    url: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """One example's row in an experiment: the target's output and its scores."""
+
+    experiment_id: str
+    example_id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] | None
+    reference_outputs: dict[str, Any]
+    error: str | None = None  # target error
+    scores: tuple[Score, ...] = ()
+    latency_ms: float | None = None
