@@ -109,7 +109,12 @@ def _as_list(value: Any) -> list[str]:
 class FakeLangSmith:
     """In-memory LangSmith. All stores are plain dicts keyed by id (str), safe to read from tests."""
 
-    def __init__(self, api_key: str = DEFAULT_API_KEY, info: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        api_key: str = DEFAULT_API_KEY,
+        info: dict[str, Any] | None = None,
+        default_project: bool = True,
+    ):
         self.api_key = api_key
         self.info: dict[str, Any] = json.loads(json.dumps(info or DEFAULT_INFO))
         self.datasets: dict[str, dict] = {}
@@ -152,13 +157,17 @@ class FakeLangSmith:
                 ("GET", r"^/feedback", self._list_feedback),
             ]
         ]
+        if default_project:
+            # Like a real workspace. The SDK also needs one session to learn the tenant id: without
+            # it, list_examples asks GET /sessions?limit=1 again for every example.
+            self.seed_project("default")
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> "FakeLangSmith":
         handler = type("Handler", (_Handler,), {"fake": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -198,7 +207,9 @@ class FakeLangSmith:
         `delay` sleeps before answering; with `status=None` the call is only slowed down and then
         served normally. `method="*"` matches any method. `drop_connection` closes the socket unanswered.
         """
-        fault = Fault(method.upper(), re.compile(path_regex), status, times, nth, delay, body, drop_connection)
+        fault = Fault(
+            method.upper(), re.compile(path_regex), status, times, nth, delay, body, drop_connection
+        )
         with self._lock:
             self._faults.append(fault)
         return fault

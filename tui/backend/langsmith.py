@@ -1,0 +1,557 @@
+"""`LangSmithBackend`: the Backend protocol on a real `langsmith.Client`.
+
+Datasets, examples and projects go through the SDK's paginated generators (consumed lazily).
+The SDK has no run-rule methods, so rules use `client.request_with_retries` on `/runs/rules`.
+Every SDK / HTTP failure is translated into a `tui.backend.errors` exception whose message is a
+sentence for the user and never contains the API key.
+
+`langsmith` is imported lazily (inside functions): it costs about a second to import.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from . import errors
+from .models import Dataset, Example, Experiment, ExperimentResult, Project, Rule, RuleSpec, Score
+
+if TYPE_CHECKING:  # pragma: no cover
+    import langsmith
+
+T = TypeVar("T")
+
+_RETRY_STATUSES = (408, 425, 429, 500, 502, 503, 504)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _http_status(exc: BaseException) -> int | None:
+    """The HTTP status behind an SDK exception (the SDK raises its own errors from requests.HTTPError)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        response = getattr(current, "response", None)
+        status = getattr(response, "status_code", None)
+        if isinstance(status, int):
+            return status
+        current = current.__cause__ or current.__context__
+    match = re.search(r"\b([1-5]\d\d) (?:Client|Server) Error", str(exc))
+    return int(match.group(1)) if match else None
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """True when a read timeout hides inside a connection error (urllib3 wraps it on retry)."""
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            return False
+        if isinstance(current, Urllib3Timeout):
+            return True
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, Urllib3Timeout):
+            return True
+        nested = current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+        current = nested or current.__cause__ or current.__context__
+    return False
+
+
+def _response_of(exc: BaseException) -> Any:
+    """The requests.Response behind an SDK exception, if any."""
+    current: BaseException | None = exc
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        response = getattr(current, "response", None)
+        if response is not None:
+            return response
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _response_detail(exc: BaseException) -> str:
+    response = _response_of(exc)
+    if response is None:
+        return ""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return str(detail) if detail else ""
+
+
+def _request_path(exc: BaseException) -> str:
+    response = _response_of(exc)
+    request = getattr(response, "request", None)
+    return str(getattr(request, "path_url", "") or "").split("?", 1)[0]
+
+
+class LangSmithBackend:
+    """LangSmith workspace behind the Backend protocol. Synchronous; call it from worker threads.
+
+    `retries` and `backoff` tune the urllib3 retry of 429/5xx answers and refused connections;
+    read timeouts are not retried (a POST that timed out may have been applied).
+    """
+
+    kind = "langsmith"
+
+    def __init__(
+        self,
+        api_key: str,
+        endpoint: str,
+        workspace_id: str | None = None,
+        *,
+        timeout_s: float = 10.0,
+        retries: int = 2,
+        backoff: float = 0.1,
+    ):
+        self.api_key = api_key
+        self.endpoint = endpoint.rstrip("/")
+        self.workspace_id = workspace_id or None
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.backoff = backoff
+        self._client: langsmith.Client | None = None
+        self._experiment_names: dict[str, str] = {}
+
+    # -- the SDK client and error translation -----------------------------------------------
+    @property
+    def client(self) -> "langsmith.Client":
+        if self._client is None:
+            from langsmith import Client
+            from urllib3.util.retry import Retry
+
+            retry = Retry(
+                total=self.retries,
+                connect=self.retries,
+                read=False,  # re-raise read timeouts as such (not retried, see class doc)
+                status=self.retries,
+                status_forcelist=_RETRY_STATUSES,
+                backoff_factor=self.backoff,
+                allowed_methods=None,  # also retry POST/PATCH: 429/5xx/refused mean "not applied"
+                raise_on_redirect=False,
+                raise_on_status=False,
+                respect_retry_after_header=True,
+            )
+            self._client = Client(
+                api_url=self.endpoint,
+                api_key=self.api_key,
+                workspace_id=self.workspace_id,
+                retry_config=retry,
+                timeout_ms=int(self.timeout_s * 1000),
+                auto_batch_tracing=False,
+            )
+        return self._client
+
+    def _translate(self, exc: BaseException) -> errors.EvaltuiError:
+        """Map an SDK / requests exception to a user-facing error. Never uses the SDK's text
+        verbatim for auth or connection errors (it contains a masked key and internals)."""
+        import requests
+        from langsmith import utils as ls_utils
+
+        if isinstance(exc, errors.EvaltuiError):
+            return exc
+        if isinstance(exc, (requests.Timeout, ls_utils.LangSmithRequestTimeout)) or _timed_out(exc):
+            return errors.ConnectionFailed(
+                f"LangSmith at {self.endpoint} did not answer within {self.timeout_s:g} s; "
+                "try again later or check LANGSMITH_ENDPOINT."
+            )
+        status = _http_status(exc)
+        if isinstance(exc, ls_utils.LangSmithAuthError) or status in (401, 403):
+            code = status or 401
+            return errors.AuthError(
+                f"LangSmith rejected the API key (HTTP {code}): check LANGSMITH_API_KEY"
+                + (" and LANGSMITH_WORKSPACE_ID" if code == 403 or self.workspace_id else "")
+                + "."
+            )
+        if isinstance(exc, ls_utils.LangSmithRateLimitError) or status == 429:
+            return errors.RateLimited(
+                f"LangSmith is rate limiting requests (HTTP 429) even after {self.retries} retries; "
+                "wait a minute and try again."
+            )
+        if (status is not None and status >= 500) or isinstance(exc, ls_utils.LangSmithAPIError):
+            return errors.ServerError(
+                f"LangSmith had a server error (HTTP {status or 500}) after {self.retries} retries; "
+                "try again later."
+            )
+        if isinstance(exc, (ls_utils.LangSmithConnectionError, requests.ConnectionError)):
+            return errors.ConnectionFailed(
+                f"Could not connect to LangSmith at {self.endpoint}; check LANGSMITH_ENDPOINT "
+                "and your network."
+            )
+        if isinstance(exc, ls_utils.LangSmithNotFoundError) or status == 404:
+            return errors.NotFound("LangSmith resource", _request_path(exc) or "(unknown)")
+        detail = self._scrub(_response_detail(exc))
+        if status is not None:
+            return errors.InvalidInput(
+                f"LangSmith refused the request (HTTP {status})" + (f": {detail}" if detail else ".")
+            )
+        return errors.EvaltuiError(f"LangSmith request failed: {self._scrub(str(exc))}")
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self.api_key, "***") if self.api_key else text
+
+    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a user-facing error
+            raise self._translate(exc) from None
+
+    def _iterate(self, make: Callable[[], Iterable[T]]) -> Iterator[T]:
+        """Consume an SDK generator lazily, translating errors raised while paging."""
+        try:
+            yield from make()
+        except GeneratorExit:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise self._translate(exc) from None
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._call(self.client.request_with_retries, method, path, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    # -- identity ---------------------------------------------------------------------------
+    def describe(self) -> str:
+        where = f"LangSmith {self.endpoint}"
+        return f"{where} (workspace {self.workspace_id})" if self.workspace_id else where
+
+    def check(self) -> None:
+        self._request("GET", "/sessions", params={"limit": 1})
+
+    # -- datasets and examples --------------------------------------------------------------
+    @staticmethod
+    def _dataset(ds: Any) -> Dataset:
+        return Dataset(
+            id=str(ds.id),
+            name=ds.name,
+            description=ds.description or "",
+            example_count=ds.example_count or 0,
+            modified_at=ds.modified_at,
+        )
+
+    def list_datasets(self) -> Iterator[Dataset]:
+        for ds in self._iterate(lambda: self.client.list_datasets()):
+            yield self._dataset(ds)
+
+    def get_dataset(self, name_or_id: str) -> Dataset:
+        if _is_uuid(name_or_id):
+            try:
+                return self._dataset(self._call(self.client.read_dataset, dataset_id=name_or_id))
+            except errors.NotFound:
+                pass
+        found = next(self._iterate(lambda: self.client.list_datasets(dataset_name=name_or_id)), None)
+        if found is not None:
+            return self._dataset(found)
+        names = [d.name for d in self.list_datasets()]
+        raise errors.NotFound("Dataset", name_or_id, difflib.get_close_matches(name_or_id, names, n=3))
+
+    def list_examples(
+        self, dataset_id: str, offset: int = 0, limit: int | None = None
+    ) -> Iterator[Example]:
+        def make() -> Iterable[Any]:
+            return self.client.list_examples(dataset_id=dataset_id, offset=offset, limit=limit)
+
+        for ex in self._iterate(make):
+            yield Example(
+                id=str(ex.id),
+                dataset_id=str(ex.dataset_id),
+                inputs=dict(ex.inputs or {}),
+                outputs=dict(ex.outputs or {}),
+                metadata=dict(ex.metadata or {}),
+                created_at=ex.created_at,
+            )
+
+    def count_examples(self, dataset_id: str) -> int:
+        return self._call(self.client.read_dataset, dataset_id=dataset_id).example_count or 0
+
+    # -- projects -----------------------------------------------------------------------------
+    def list_projects(self) -> Iterator[Project]:
+        for p in self._iterate(lambda: self.client.list_projects()):
+            yield Project(id=str(p.id), name=p.name)
+
+    def get_project(self, name_or_id: str) -> Project:
+        if _is_uuid(name_or_id):
+            try:
+                p = self._call(self.client.read_project, project_id=name_or_id)
+                return Project(id=str(p.id), name=p.name)
+            except errors.NotFound:
+                pass
+        found = next(self._iterate(lambda: self.client.list_projects(name=name_or_id)), None)
+        if found is not None:
+            return Project(id=str(found.id), name=found.name)
+        names = [p.name for p in self.list_projects()]
+        raise errors.NotFound("Project", name_or_id, difflib.get_close_matches(name_or_id, names, n=3))
+
+    # -- rules --------------------------------------------------------------------------------
+    def _rule(self, raw: dict, names: dict[str, str]) -> Rule:
+        code_evaluators = raw.get("code_evaluators") or []
+        dataset_id, session_id = raw.get("dataset_id"), raw.get("session_id")
+        dataset_name = raw.get("dataset_name")
+        if dataset_id and not dataset_name:
+            dataset_name = self._name_of("dataset", dataset_id, names)
+        project_name = raw.get("session_name")
+        if session_id and not project_name:
+            project_name = self._name_of("project", session_id, names)
+        return Rule(
+            id=str(raw["id"]),
+            name=raw.get("display_name") or "",
+            code=code_evaluators[0].get("code") if code_evaluators else None,
+            sampling_rate=float(raw.get("sampling_rate", 1.0)),
+            is_enabled=bool(raw.get("is_enabled", True)),
+            dataset_id=str(dataset_id) if dataset_id else None,
+            dataset_name=dataset_name,
+            project_id=str(session_id) if session_id else None,
+            project_name=project_name,
+            created_at=_parse_time(raw.get("created_at")),
+            updated_at=_parse_time(raw.get("updated_at")),
+        )
+
+    def _name_of(self, kind: str, obj_id: str, cache: dict[str, str]) -> str | None:
+        """Look up a dataset / project name the rule payload lacks (cached per listing)."""
+        if obj_id not in cache:
+            try:
+                if kind == "dataset":
+                    cache[obj_id] = self._call(self.client.read_dataset, dataset_id=obj_id).name
+                else:
+                    cache[obj_id] = self._call(self.client.read_project, project_id=obj_id).name
+            except errors.NotFound:
+                cache[obj_id] = None  # type: ignore[assignment]
+        return cache[obj_id]
+
+    def list_rules(self, name: str | None = None) -> list[Rule]:
+        params = {"name_contains": name} if name else None
+        raw_rules = self._request("GET", "/runs/rules", params=params) or []
+        names: dict[str, str] = {}
+        rules = [self._rule(r, names) for r in raw_rules]
+        return [r for r in rules if r.name == name] if name else rules
+
+    def get_rule(self, rule_id: str) -> Rule:
+        for rule in self.list_rules():
+            if rule.id == rule_id:
+                return rule
+        raise errors.NotFound("Rule", rule_id)
+
+    @staticmethod
+    def rule_body(spec: RuleSpec) -> dict[str, Any]:
+        """The exact JSON LangSmith gets for a code rule (create and full-body update)."""
+        if bool(spec.dataset_id) == bool(spec.project_id):
+            raise errors.InvalidInput("A rule needs exactly one of a dataset or a project.")
+        if not 0.0 <= spec.sampling_rate <= 1.0:
+            raise errors.InvalidInput(f"Sampling rate must be between 0 and 1, not {spec.sampling_rate}.")
+        body: dict[str, Any] = {
+            "display_name": spec.name,
+            "sampling_rate": spec.sampling_rate,
+            "is_enabled": spec.is_enabled,
+            "code_evaluators": [{"code": spec.code, "language": "python"}],
+        }
+        if spec.dataset_id:
+            body["dataset_id"] = spec.dataset_id
+        else:
+            body["session_id"] = spec.project_id
+        return body
+
+    def create_rule(self, spec: RuleSpec) -> Rule:
+        raw = self._request("POST", "/runs/rules", json=self.rule_body(spec))
+        return self._rule(raw, {})
+
+    def update_rule(self, rule_id: str, spec: RuleSpec) -> Rule:
+        body = self.rule_body(spec)
+        try:
+            raw = self._request("PATCH", f"/runs/rules/{rule_id}", json=body)
+        except errors.NotFound:
+            raise errors.NotFound("Rule", rule_id) from None
+        return self._rule(raw, {})
+
+    def delete_rule(self, rule_id: str) -> None:
+        try:
+            self._request("DELETE", f"/runs/rules/{rule_id}")
+        except errors.NotFound:
+            raise errors.NotFound("Rule", rule_id) from None
+
+    # -- experiments ----------------------------------------------------------------------------
+    # The runner uploads LangSmith experiments through aevaluate itself; create_experiment /
+    # record_results / finish_experiment exist for callers that produced results elsewhere.
+    def _experiment(self, p: Any) -> Experiment:
+        metadata = dict((p.extra or {}).get("metadata") or {})
+        status = metadata.get("evaltui_status") or ("done" if p.end_time else "running")
+        try:
+            url = p.url
+        except Exception:  # noqa: BLE001 - the URL is a nicety
+            url = None
+        self._experiment_names[str(p.id)] = p.name
+        return Experiment(
+            id=str(p.id),
+            name=p.name,
+            dataset_id=str(p.reference_dataset_id),
+            status=status,
+            created_at=p.start_time,
+            example_count=getattr(p, "run_count", None) or 0,
+            url=url,
+            metadata=metadata,
+        )
+
+    def create_experiment(self, name: str, dataset_id: str, metadata: dict | None = None) -> Experiment:
+        """Create the experiment session (a project with a reference dataset)."""
+        p = self._call(
+            self.client.create_project, name, reference_dataset_id=dataset_id, metadata=metadata
+        )
+        return self._experiment(p)
+
+    def record_results(self, results: Iterable[ExperimentResult]) -> None:
+        """Upload each row as a root run in the experiment plus one feedback per score."""
+        for result in results:
+            project_name = self._experiment_names.get(result.experiment_id)
+            if project_name is None:
+                project_name = self._call(self.client.read_project, project_id=result.experiment_id).name
+                self._experiment_names[result.experiment_id] = project_name
+            run_id = uuid.uuid4()
+            now = datetime.now(timezone.utc)
+            self._call(
+                self.client.create_run,
+                "Target",
+                result.inputs,
+                "chain",
+                id=run_id,
+                project_name=project_name,
+                outputs=result.outputs or {},
+                error=result.error,
+                reference_example_id=result.example_id,
+                start_time=now,
+                end_time=now,
+            )
+            for score in result.scores:
+                self._call(
+                    self.client.create_feedback,
+                    run_id,
+                    score.key,
+                    score=score.score,
+                    comment=score.error or score.comment,
+                    error=True if score.error else None,
+                    trace_id=run_id,
+                    session_id=result.experiment_id,
+                    start_time=now,
+                    stop_after_attempt=2,
+                )
+
+    def finish_experiment(self, experiment_id: str, status: str) -> None:
+        """Set the experiment's end time and record the status in its metadata."""
+        self._call(
+            self.client.update_project,
+            experiment_id,
+            end_time=datetime.now(timezone.utc),
+            metadata={"evaltui_status": status},
+        )
+
+    def list_experiments(self, dataset_id: str | None = None) -> list[Experiment]:
+        def make() -> Iterable[Any]:
+            if dataset_id:
+                return self.client.list_projects(reference_dataset_id=dataset_id)
+            return self.client.list_projects(reference_free=False)
+
+        return [self._experiment(p) for p in self._iterate(make) if p.reference_dataset_id]
+
+    def get_experiment(self, name_or_id: str) -> Experiment:
+        if _is_uuid(name_or_id):
+            try:
+                p = self._call(self.client.read_project, project_id=name_or_id)
+                if p.reference_dataset_id:
+                    return self._experiment(p)
+            except errors.NotFound:
+                pass
+        found = next(self._iterate(lambda: self.client.list_projects(name=name_or_id)), None)
+        if found is not None and found.reference_dataset_id:
+            return self._experiment(found)
+        names = [e.name for e in self.list_experiments()]
+        raise errors.NotFound("Experiment", name_or_id, difflib.get_close_matches(name_or_id, names, n=3))
+
+    def list_results(self, experiment_id: str) -> list[ExperimentResult]:
+        """Root runs of the experiment with their feedback and their examples' reference outputs."""
+        runs: list[dict] = []
+        body: dict[str, Any] = {"session": [experiment_id], "is_root": True, "limit": 100}
+        while True:
+            page = self._request("POST", "/runs/query", json=body) or {}
+            runs.extend(page.get("runs") or [])
+            cursor = (page.get("cursors") or {}).get("next")
+            if not cursor or not page.get("runs"):
+                break
+            body["cursor"] = cursor
+        run_ids = [r["id"] for r in runs]
+        feedback: dict[str, list[dict]] = {}
+        for start in range(0, len(run_ids), 100):
+            chunk = run_ids[start : start + 100]
+            offset = 0
+            while True:
+                items = self._request(
+                    "GET", "/feedback", params={"run": chunk, "limit": 100, "offset": offset}
+                ) or []
+                for fb in items:
+                    feedback.setdefault(str(fb.get("run_id")), []).append(fb)
+                if len(items) < 100:
+                    break
+                offset += len(items)
+        example_ids = sorted({str(r["reference_example_id"]) for r in runs if r.get("reference_example_id")})
+        references: dict[str, dict] = {}
+        if example_ids:
+            for ex in self._iterate(lambda: self.client.list_examples(example_ids=example_ids)):
+                references[str(ex.id)] = dict(ex.outputs or {})
+        results = []
+        for run in runs:
+            start, end = _parse_time(run.get("start_time")), _parse_time(run.get("end_time"))
+            example_id = str(run.get("reference_example_id") or "")
+            scores = tuple(
+                Score(
+                    key=fb.get("key", ""),
+                    score=fb.get("score"),
+                    comment=fb.get("comment"),
+                    error=fb.get("comment") if fb.get("error") else None,
+                )
+                for fb in feedback.get(str(run["id"]), [])
+            )
+            results.append(
+                ExperimentResult(
+                    experiment_id=experiment_id,
+                    example_id=example_id,
+                    inputs=dict(run.get("inputs") or {}),
+                    outputs=run.get("outputs"),
+                    reference_outputs=references.get(example_id, {}),
+                    error=run.get("error"),
+                    scores=scores,
+                    latency_ms=(end - start).total_seconds() * 1000 if start and end else None,
+                )
+            )
+        return results
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.session.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+            self._client = None

@@ -1,0 +1,258 @@
+"""Rule operations shared by the CLI and the app: plan/apply an upload, find and delete a rule.
+
+Pure backend logic: no printing, no prompting. Callers ask the user in between
+`plan_upload` (which shows what would change) and `apply_upload` (which changes it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .errors import Ambiguous, EvaltuiError, InvalidInput, NotFound
+from .models import Rule, RuleSpec
+
+if TYPE_CHECKING:
+    from .base import Backend
+
+UploadAction = Literal["created", "replaced"]
+
+
+class AlreadyExists(EvaltuiError):
+    """Upload onto a name that is taken, without asking to replace it."""
+
+
+class ReplaceFailed(EvaltuiError):
+    """Replacing a rule failed; the message says which version is now in place."""
+
+    def __init__(self, message: str, cause: EvaltuiError):
+        super().__init__(message)
+        self.cause = cause
+        self.exit_code = cause.exit_code
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """What an upload would do, computed before anything changes."""
+
+    spec: RuleSpec
+    bundle: Any  # loader's Bundle(code, warnings, function_source)
+    existing: list[Rule]
+    diff: str
+    target_label: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def is_ambiguous(self) -> bool:
+        """Several rules share the name and none was picked by id."""
+        return len(self.existing) > 1
+
+    @property
+    def target_rule(self) -> Rule | None:
+        """The single rule a replace would update, if there is exactly one."""
+        return self.existing[0] if len(self.existing) == 1 else None
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    rule: Rule
+    action: UploadAction
+    message: str
+
+
+# -- validation ------------------------------------------------------------------------
+
+
+def validate_name(name: str | None) -> str:
+    if name is None or not name.strip():
+        raise InvalidInput("The evaluator name must not be empty.")
+    return name
+
+
+def validate_sample_rate(value: Any) -> float:
+    """A float in 0..1; strings are parsed. Raises InvalidInput with the bad value."""
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            f"The sample rate must be a number between 0 and 1, not {value!r}."
+        ) from None
+    if math.isnan(rate) or not 0.0 <= rate <= 1.0:
+        raise InvalidInput(f"The sample rate must be between 0 and 1, not {value!r}.")
+    return rate
+
+
+def check_binding_flags(dataset: str | None, project: str | None) -> None:
+    if dataset and project:
+        raise InvalidInput(
+            "Use either --dataset or --project, not both: a rule scores one dataset or one project."
+        )
+
+
+def resolve_binding(
+    backend: Backend, dataset: str | None = None, project: str | None = None
+) -> tuple[str | None, str | None, str]:
+    """Turn a dataset or project name (or id) into `(dataset_id, project_id, label)`.
+
+    Raises InvalidInput when both are given and NotFound (with close-name suggestions)
+    when the name is unknown. Neither given -> `(None, None, "unbound")`.
+    """
+    check_binding_flags(dataset, project)
+    if dataset:
+        found = backend.get_dataset(dataset)
+        return found.id, None, f"dataset: {found.name}"
+    if project:
+        proj = backend.get_project(project)
+        return None, proj.id, f"project: {proj.name}"
+    return None, None, "unbound"
+
+
+# -- upload ----------------------------------------------------------------------------
+
+
+def code_diff(old: str | None, new: str, name: str = "evaluator") -> str:
+    """Unified diff of the uploaded code vs the new code ('' when identical)."""
+    old_lines = (old or "").splitlines(keepends=True)
+    new_lines = new.splitlines(keepends=True)
+    if old_lines and not old_lines[-1].endswith("\n"):
+        old_lines[-1] += "\n"
+    if new_lines and not new_lines[-1].endswith("\n"):
+        new_lines[-1] += "\n"
+    return "".join(
+        difflib.unified_diff(old_lines, new_lines, fromfile=f"{name} (uploaded)", tofile=f"{name} (new)")
+    )
+
+
+def _select_by_id(rules: list[Rule], name: str, rule_id: str) -> list[Rule]:
+    chosen = [r for r in rules if r.id == rule_id]
+    if not chosen:
+        raise NotFound(f"Evaluator named {name!r} with id", rule_id, [r.id for r in rules])
+    return chosen
+
+
+def plan_upload(
+    backend: Backend,
+    path: str | Path,
+    function: str,
+    name: str,
+    dataset: str | None = None,
+    project: str | None = None,
+    sample_rate: Any = 1.0,
+    rule_id: str | None = None,
+) -> UploadPlan:
+    """Validate the request, bundle the code and look for rules the upload would replace.
+
+    Cheap checks come first (name, rate, flags), then the file, then the backend.
+    With neither dataset nor project, replacing a single existing rule keeps its target.
+    """
+    from .bundle import bundle_for_upload
+
+    validate_name(name)
+    rate = validate_sample_rate(sample_rate)
+    check_binding_flags(dataset, project)
+    bundle = bundle_for_upload(Path(path), function)
+
+    existing = backend.list_rules(name)
+    if rule_id:
+        existing = _select_by_id(existing, name, rule_id)
+
+    dataset_id, project_id, label = resolve_binding(backend, dataset, project)
+    if not dataset_id and not project_id:
+        if len(existing) == 1 and (existing[0].dataset_id or existing[0].project_id):
+            old = existing[0]
+            dataset_id, project_id, label = old.dataset_id, old.project_id, old.target_label
+        elif len(existing) > 1:
+            raise ambiguous_error(name, existing)
+        else:
+            raise InvalidInput(
+                "Say which runs the evaluator scores: pass --dataset NAME or --project NAME."
+            )
+
+    spec = RuleSpec(
+        name=name,
+        code=bundle.code,
+        sampling_rate=rate,
+        dataset_id=dataset_id,
+        project_id=project_id,
+    )
+    diff = code_diff(existing[0].code, bundle.code, name) if len(existing) == 1 else ""
+    return UploadPlan(
+        spec=spec,
+        bundle=bundle,
+        existing=list(existing),
+        diff=diff,
+        target_label=label,
+        warnings=list(getattr(bundle, "warnings", []) or []),
+    )
+
+
+def apply_upload(backend: Backend, plan: UploadPlan, replace: bool) -> UploadOutcome:
+    """Create the rule, or replace the existing one in place (never deleting first).
+
+    A failed replace raises ReplaceFailed saying whether the old or the new version is in place.
+    """
+    name = plan.spec.name
+    if not plan.existing:
+        rule = backend.create_rule(plan.spec)
+        return UploadOutcome(rule, "created", f"Uploaded evaluator {name!r} ({plan.target_label}).")
+    if not replace:
+        old = plan.existing[0]
+        raise AlreadyExists(
+            f"Evaluator {name!r} already exists ({old.target_label}). "
+            "Add --replace to replace it."
+        )
+    if plan.is_ambiguous:
+        raise ambiguous_error(name, plan.existing)
+    old = plan.existing[0]
+    try:
+        rule = backend.update_rule(old.id, plan.spec)
+    except EvaltuiError as err:
+        raise ReplaceFailed(_replace_failure_message(backend, old, plan.spec, err), err) from err
+    return UploadOutcome(rule, "replaced", f"Replaced evaluator {name!r} ({plan.target_label}).")
+
+
+def _replace_failure_message(backend: Backend, old: Rule, spec: RuleSpec, err: EvaltuiError) -> str:
+    """Look again at the rule so the message tells the truth about what is in place now."""
+    base = f"Could not replace evaluator {spec.name!r}: {err}"
+    try:
+        current = backend.get_rule(old.id)
+    except EvaltuiError:
+        return base + " The old rule was not changed by evaltui, but its state could not be re-checked."
+    if current.code == spec.code and current.code != old.code:
+        return base + " The server applied the change anyway: the new version is in place."
+    return base + " The old rule is still in place, unchanged."
+
+
+# -- find / delete ---------------------------------------------------------------------
+
+
+def ambiguous_error(name: str, rules: list[Rule]) -> Ambiguous:
+    listing = "; ".join(f"{r.id} ({r.target_label})" for r in rules)
+    return Ambiguous(
+        f"{len(rules)} evaluators are named {name!r}: {listing}. Pass --id RULE_ID to pick one."
+    )
+
+
+def _close_names(name: str, names: list[str]) -> list[str]:
+    return difflib.get_close_matches(name, sorted(set(names)), n=3, cutoff=0.5)
+
+
+def find_rule(backend: Backend, name: str, rule_id: str | None = None) -> Rule:
+    """The one rule called `name` (or with that name and id). NotFound / Ambiguous otherwise."""
+    rules = backend.list_rules(name)
+    if rule_id:
+        rules = _select_by_id(rules, name, rule_id) if rules else rules
+    if not rules:
+        suggestions = _close_names(name, [r.name for r in backend.list_rules()])
+        raise NotFound("Evaluator", name, suggestions)
+    if len(rules) > 1:
+        raise ambiguous_error(name, rules)
+    return rules[0]
+
+
+def delete_rule(backend: Backend, rule: Rule) -> str:
+    backend.delete_rule(rule.id)
+    return f"Deleted evaluator {rule.name!r} ({rule.target_label})."

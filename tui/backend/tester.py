@@ -1,0 +1,196 @@
+"""Sanity-check an evaluator on a dataset: it should score known-good pairs above known-bad ones.
+
+Known-good pair: an example's reference outputs used as the run's outputs.
+Known-bad pair: the run's outputs taken from another example (one whose outputs differ).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidInput
+from .models import Example
+
+if TYPE_CHECKING:
+    from .base import Backend
+
+INPUT_PREVIEW_CHARS = 40
+NOTE_CHARS = 120
+
+
+@dataclass(frozen=True)
+class TestRow:
+    example_id: str
+    input_preview: str
+    good: float | None
+    bad: float | None
+    notes: str = ""
+    errored: bool = False
+
+    __test__ = False  # not a pytest test class
+
+
+@dataclass(frozen=True)
+class TestReport:
+    evaluator: str
+    dataset: str
+    rows: list[TestRow] = field(default_factory=list)
+    mean_good: float | None = None
+    mean_bad: float | None = None
+    ok: bool = False
+    message: str = ""
+
+    __test__ = False
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for r in self.rows if r.errored)
+
+
+def _preview(value: Any, limit: int = INPUT_PREVIEW_CHARS) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _as_number(score: Any) -> float | None:
+    if isinstance(score, bool):
+        return 1.0 if score else 0.0
+    if isinstance(score, (int, float)) and not math.isnan(score):
+        return float(score)
+    return None
+
+
+def _reduce(results: list[dict]) -> tuple[float | None, list[str], bool]:
+    """Mean of the numeric scores, the comments/errors worth showing, and whether any errored."""
+    numbers = [n for n in (_as_number(r.get("score")) for r in results) if n is not None]
+    notes: list[str] = []
+    errored = False
+    for r in results:
+        if r.get("error"):
+            errored = True
+            notes.append(str(r["error"]))
+        elif r.get("comment"):
+            notes.append(str(r["comment"]))
+    if not results:
+        errored = True
+        notes.append("the evaluator returned no score")
+    mean = sum(numbers) / len(numbers) if numbers else None
+    return mean, notes, errored
+
+
+def _bad_partner(examples: list[Example], index: int) -> Example | None:
+    """The next example (cyclically) whose reference outputs differ from this one's."""
+    own = examples[index].outputs
+    n = len(examples)
+    for step in range(1, n):
+        other = examples[(index + step) % n]
+        if other.outputs != own:
+            return other
+    return None
+
+
+def _mean(values: list[float | None]) -> float | None:
+    nums = [v for v in values if v is not None]
+    return sum(nums) / len(nums) if nums else None
+
+
+def _verdict(mean_good: float | None, mean_bad: float | None, errors: int) -> tuple[bool, str]:
+    if errors:
+        return False, (
+            f"The evaluator failed on {errors} pair(s): fix the errors shown before uploading it."
+        )
+    if mean_good is None:
+        return False, "The evaluator gave no numeric score on known-good pairs."
+    if mean_bad is None:
+        return False, "No known-bad pair could be scored (all examples share the same outputs)."
+    if mean_good > mean_bad:
+        return True, (
+            f"OK: known-good pairs score higher than known-bad pairs "
+            f"({mean_good:.2f} vs {mean_bad:.2f})."
+        )
+    return False, (
+        f"Suspicious: known-good pairs do not score above known-bad pairs "
+        f"({mean_good:.2f} vs {mean_bad:.2f}); check the evaluator's logic and output keys."
+    )
+
+
+def test_evaluator(
+    backend: Backend,
+    path: str | Path,
+    function: str,
+    dataset: str,
+    limit: int = 10,
+    timeout: float | None = 30.0,
+) -> TestReport:
+    """Score up to `limit` examples as good and bad pairs; `ok` when good beats bad with no errors."""
+    from evaluators import normalize
+
+    from .loader import load_evaluator
+
+    if limit < 1:
+        raise InvalidInput(f"The limit must be at least 1, not {limit}.")
+    loaded = load_evaluator(Path(path), function)
+    found = backend.get_dataset(dataset)
+    examples = list(backend.list_examples(found.id, limit=limit))[:limit]
+    if not examples:
+        raise InvalidInput(f"Dataset {found.name!r} has no examples to test with.")
+    evaluator = normalize(loaded.fn, name=loaded.name, timeout=timeout)
+
+    rows: list[TestRow] = []
+    for i, example in enumerate(examples):
+        ref = {"inputs": example.inputs, "outputs": example.outputs}
+        good, good_notes, good_err = _score(evaluator, example.inputs, example.outputs, ref)
+        partner = _bad_partner(examples, i)
+        if partner is None:
+            bad, bad_notes, bad_err = None, ["no example with different outputs"], False
+        else:
+            bad, bad_notes, bad_err = _score(evaluator, example.inputs, partner.outputs, ref)
+        notes = _join_notes(good_notes, bad_notes)
+        rows.append(
+            TestRow(
+                example_id=example.id,
+                input_preview=_preview(example.inputs),
+                good=good,
+                bad=bad,
+                notes=notes,
+                errored=good_err or bad_err,
+            )
+        )
+    mean_good = _mean([r.good for r in rows])
+    mean_bad = _mean([r.bad for r in rows])
+    ok, message = _verdict(mean_good, mean_bad, sum(r.errored for r in rows))
+    return TestReport(
+        evaluator=loaded.name,
+        dataset=found.name,
+        rows=rows,
+        mean_good=mean_good,
+        mean_bad=mean_bad,
+        ok=ok,
+        message=message,
+    )
+
+
+def _score(evaluator: Any, inputs: dict, outputs: dict, example: dict):
+    # An evaluator that prints must not garble the report: swallow its stdout.
+    with contextlib.redirect_stdout(io.StringIO()):
+        results = evaluator.score_sync({"inputs": inputs, "outputs": outputs}, example)
+    return _reduce(list(results or []))
+
+
+def _join_notes(good: list[str], bad: list[str]) -> str:
+    parts = [f"good: {n}" for n in good[:1]] + [f"bad: {n}" for n in bad[:1]]
+    text = " | ".join(" ".join(p.split()) for p in parts)
+    return text if len(text) <= NOTE_CHARS else text[: NOTE_CHARS - 1] + "…"
+
+
+test_evaluator.__test__ = False  # type: ignore[attr-defined]  # keep pytest from collecting it

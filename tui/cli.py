@@ -1,0 +1,274 @@
+"""The headless CLI: a drop-in for LangChain's `upload_evaluators.py` (list / upload / delete)
+plus `test`, and the runner's subcommands when `tui.cli_run` is present.
+
+Every handler has the shape `(args, ctx: CliContext) -> int` and does its work through
+`tui.backend.ops` / `tui.backend.tester`, so the app and the CLI behave the same.
+Imports stay light here: the backend (and langsmith) load only when a command needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .cli_support import CliContext
+
+if TYPE_CHECKING:
+    from .backend.models import Rule
+    from .backend.tester import TestReport
+
+PROG = "evaltui"
+DECLINED_EXIT = 1  # the user answered No: nothing changed, but the command did not do its job
+
+
+# -- argument parsing ------------------------------------------------------------------
+
+
+def sample_rate_arg(text: str) -> float:
+    """argparse type for --sample-rate: a number in 0..1, with a message naming the bad value."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number between 0 and 1, not {text!r}"
+        ) from None
+    if not 0.0 <= value <= 1.0:  # also rejects NaN
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text!r}")
+    return value
+
+
+def limit_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text!r}")
+    return value
+
+
+def _global_options(defaults: bool) -> argparse.ArgumentParser:
+    """Global options. --backend is accepted before or after the subcommand: sub-parsers
+    use SUPPRESS defaults so a value given before the subcommand is kept.
+    """
+    parent = argparse.ArgumentParser(add_help=False)
+    default = None if defaults else argparse.SUPPRESS
+    parent.add_argument(
+        "--backend",
+        choices=("local", "langsmith"),
+        default=default,
+        help="workspace to use (default: langsmith when LANGSMITH_API_KEY is set, else local)",
+    )
+    if defaults:  # --dir only matters to the app, which starts without a subcommand
+        parent.add_argument(
+            "--dir",
+            metavar="DIR",
+            help="local evaluator directory for the app "
+            "(default: ./evaluators if it exists, else $EVALTUI_HOME/evaluators)",
+        )
+    return parent
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("evaltui")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Write, test, upload and run LangSmith evaluators. "
+        "With no command, starts the terminal app.",
+        parents=[_global_options(defaults=True)],
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = [_global_options(defaults=False)]
+
+    p = sub.add_parser("list", parents=common, help="list uploaded evaluators")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser(
+        "upload",
+        parents=common,
+        help="upload an evaluator from a Python file",
+        description="Upload an evaluator from a Python file. Example: evaltui upload my_evaluators.py "
+        "--name 'Trajectory Match' --function trajectory_match_evaluator "
+        "--dataset 'Skills: Trajectory' --replace",
+    )
+    p.add_argument("evaluator_file", metavar="FILE", help="Python file defining the evaluator")
+    p.add_argument("--name", required=True, help="display name for the evaluator")
+    p.add_argument("--function", required=True, help="function name to extract from the file")
+    p.add_argument("--dataset", help="target dataset name")
+    p.add_argument("--project", help="target project name")
+    p.add_argument(
+        "--sample-rate", type=sample_rate_arg, default=1.0, help="sampling rate (0.0-1.0)"
+    )
+    p.add_argument("--replace", action="store_true", help="replace if exists")
+    p.add_argument("--yes", action="store_true", help="skip confirmation prompts")
+    p.add_argument("--id", dest="rule_id", metavar="RULE_ID", help="which rule to replace when several share the name")
+    p.set_defaults(handler=cmd_upload)
+
+    p = sub.add_parser("delete", parents=common, help="delete an evaluator by name")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--yes", action="store_true", help="skip confirmation prompt")
+    p.add_argument("--id", dest="rule_id", metavar="RULE_ID", help="which rule to delete when several share the name")
+    p.set_defaults(handler=cmd_delete)
+
+    p = sub.add_parser(
+        "test",
+        parents=common,
+        help="check an evaluator scores known-good pairs above known-bad ones",
+    )
+    p.add_argument("evaluator_file", metavar="FILE")
+    p.add_argument("--function", required=True, help="function name in the file")
+    p.add_argument("--dataset", required=True, help="dataset whose examples make the pairs")
+    p.add_argument("--limit", type=limit_arg, default=10, help="examples to use (default 10)")
+    p.set_defaults(handler=cmd_test)
+
+    _register_optional_commands(sub)
+    return parser
+
+
+def _register_optional_commands(sub) -> None:
+    """The runner's commands (run / experiments / export) live in tui.cli_run once it exists."""
+    if importlib.util.find_spec("tui.cli_run") is None:
+        return
+    from . import cli_run
+
+    cli_run.register(sub)
+
+
+# -- output helpers --------------------------------------------------------------------
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Plain aligned columns: stable for tests and pipes, no colour."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def format_rules(rules: Sequence[Rule]) -> str:
+    rows = [
+        (
+            _one_line(r.name),
+            _one_line(r.target_label),
+            f"{r.sampling_rate:.0%}",
+            "yes" if r.is_enabled else "no",
+            r.updated_at.strftime("%Y-%m-%d %H:%M") if r.updated_at else "-",
+            r.id,
+        )
+        for r in rules
+    ]
+    return format_table(("NAME", "TARGET", "SAMPLING", "ENABLED", "UPDATED", "ID"), rows)
+
+
+def _fmt_score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def format_test_report(report: TestReport) -> str:
+    rows = [
+        (r.example_id[:12], r.input_preview, _fmt_score(r.good), _fmt_score(r.bad), r.notes)
+        for r in report.rows
+    ]
+    table = format_table(("EXAMPLE", "INPUT", "GOOD", "BAD", "NOTES"), rows)
+    summary = (
+        f"Mean score: good {_fmt_score(report.mean_good)}, bad {_fmt_score(report.mean_bad)} "
+        f"({len(report.rows)} examples from {report.dataset!r})"
+    )
+    return f"{table}\n\n{summary}\n{report.message}"
+
+
+# -- command handlers ------------------------------------------------------------------
+
+
+def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
+    rules = ctx.backend.list_rules()
+    if not rules:
+        ctx.out("No evaluators found.")
+        return 0
+    ctx.out(format_rules(sorted(rules, key=lambda r: (r.name.lower(), r.id))))
+    return 0
+
+
+def cmd_upload(args: argparse.Namespace, ctx: CliContext) -> int:
+    from .backend import ops
+
+    ctx.assume_yes = args.yes
+    # Flag checks before anything slow, so a typo fails at once.
+    ops.validate_name(args.name)
+    ops.check_binding_flags(args.dataset, args.project)
+    backend = ctx.backend
+    plan = ops.plan_upload(
+        backend,
+        args.evaluator_file,
+        args.function,
+        args.name,
+        dataset=args.dataset,
+        project=args.project,
+        sample_rate=args.sample_rate,
+        rule_id=args.rule_id,
+    )
+    for warning in plan.warnings:
+        ctx.err(f"Warning: {warning}")
+
+    if plan.existing:
+        if not args.replace:
+            ops.apply_upload(backend, plan, replace=False)  # raises AlreadyExists
+        if plan.is_ambiguous:
+            raise ops.ambiguous_error(args.name, plan.existing)
+        old = plan.existing[0]
+        ctx.out(f"Evaluator {args.name!r} already exists ({old.target_label}, id {old.id}).")
+        ctx.out(plan.diff.rstrip("\n") if plan.diff else "The code is unchanged.")
+        if not ctx.confirm(f"Replace evaluator {args.name!r} ({old.target_label})?"):
+            ctx.out("Cancelled; nothing changed.")
+            return DECLINED_EXIT
+
+    outcome = ops.apply_upload(backend, plan, replace=args.replace)
+    ctx.out(
+        f"{outcome.message} Sampling rate {plan.spec.sampling_rate:.0%}, id {outcome.rule.id}."
+    )
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:
+    from .backend import ops
+
+    ctx.assume_yes = args.yes
+    rule = ops.find_rule(ctx.backend, args.name, args.rule_id)
+    if not ctx.confirm(f"Delete evaluator {rule.name!r} ({rule.target_label})?"):
+        ctx.out("Cancelled; nothing deleted.")
+        return DECLINED_EXIT
+    ctx.out(ops.delete_rule(ctx.backend, rule))
+    return 0
+
+
+def cmd_test(args: argparse.Namespace, ctx: CliContext) -> int:
+    from .backend.tester import test_evaluator
+
+    report = test_evaluator(
+        ctx.backend, args.evaluator_file, args.function, args.dataset, limit=args.limit
+    )
+    ctx.out(f"Testing {report.evaluator!r} on {report.dataset!r}")
+    ctx.out(format_test_report(report))
+    return 0 if report.ok else 1
+
+
+def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    return args.handler(args, ctx)

@@ -1,0 +1,42 @@
+"""One example in full: inputs, reference outputs and metadata as pretty JSON."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, TextArea
+
+from ..backend.models import Example
+from ..widgets.formatting import pretty_json
+
+
+class ExampleModal(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "close", "Close", id="example.close")]
+
+    def __init__(self, example: Example, index: int) -> None:
+        super().__init__(classes="modal")
+        self.example, self.index = example, index
+
+    def compose(self) -> ComposeResult:
+        ex = self.example
+        body = (
+            "# inputs\n" + pretty_json(ex.inputs)
+            + "\n\n# reference outputs\n" + pretty_json(ex.outputs)
+            + ("\n\n# metadata\n" + pretty_json(ex.metadata) if ex.metadata else "")
+        )
+        with Vertical(id="dialog", classes="dialog wide-dialog") as dialog:
+            dialog.border_title = f"Example #{self.index + 1} · {ex.id}"
+            yield TextArea(body, id="example-body", read_only=True, language="python")
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="close", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#example-body").focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,116 @@
+"""Test an evaluator on known-good and known-bad pairs (same logic as `evaltui test`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Label, Select, Static
+
+from ..backend.errors import EvaltuiError
+
+TEST_LIMIT = 10
+
+
+def _score(value: float | None) -> Text:
+    if value is None:
+        return Text("—", style="dim")
+    return Text(f"{value:.2f}")
+
+
+class TestModal(ModalScreen[None]):
+    """Runs the test in a thread worker as soon as it opens and whenever the dataset changes."""
+
+    __test__ = False  # not a pytest test class
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="test.close"),
+        Binding("ctrl+t", "rerun", "Run again", id="test.rerun"),
+    ]
+
+    class TestFinished(Message):
+        def __init__(self, dataset: str, report=None, error: str | None = None) -> None:
+            super().__init__()
+            self.dataset, self.report, self.error = dataset, report, error
+
+    def __init__(self, path: Path, function: str, datasets: list[str], dataset: str | None) -> None:
+        super().__init__(classes="modal")
+        self.path, self.function, self.datasets = path, function, datasets
+        self.dataset = dataset if dataset in datasets else (datasets[0] if datasets else None)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog wide-dialog") as dialog:
+            dialog.border_title = f"Test {self.function}() · {self.path.name}"
+            with Horizontal(id="test-controls"):
+                yield Label("Dataset ")
+                yield Select([(d, d) for d in self.datasets], value=self.dataset or Select.BLANK,
+                             id="test-dataset", prompt="choose a dataset", compact=True)
+            yield Static("", id="test-summary", markup=False)
+            table = DataTable(id="test-table", cursor_type="row", zebra_stripes=True)
+            table.add_columns("#", "Inputs", "Good", "Bad", "Notes")
+            yield table
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="close", variant="primary")
+
+    def on_mount(self) -> None:
+        self.action_rerun()
+        self.query_one("#test-table").focus()
+
+    def action_rerun(self) -> None:
+        if not self.dataset:
+            self.query_one("#test-summary", Static).update("There is no dataset to test with.")
+            return
+        self.query_one("#test-table").loading = True
+        self.query_one("#test-summary", Static).update(f"Testing on {self.dataset}…")
+        self.run_test(self.dataset)
+
+    @work(thread=True, exclusive=True, group="test", exit_on_error=False)
+    def run_test(self, dataset: str) -> None:
+        from ..backend.tester import test_evaluator
+
+        try:
+            report = test_evaluator(self.app.backend, self.path, self.function, dataset, limit=TEST_LIMIT)
+            self.post_message(self.TestFinished(dataset, report=report))
+        except EvaltuiError as err:
+            self.post_message(self.TestFinished(dataset, error=str(err)))
+        except Exception as err:  # an evaluator bug must not take the app down
+            self.post_message(self.TestFinished(dataset, error=f"Unexpected {type(err).__name__}: {err}"))
+
+    def on_test_modal_test_finished(self, event: TestFinished) -> None:
+        if event.dataset != self.dataset:
+            return
+        table = self.query_one("#test-table", DataTable)
+        table.loading = False
+        table.clear()
+        summary = self.query_one("#test-summary", Static)
+        if event.error:
+            summary.update(f"✖ {event.error}")
+            summary.set_class(True, "failed")
+            return
+        report = event.report
+        for i, row in enumerate(report.rows, start=1):
+            notes = Text(row.notes, style="red" if row.errored else "")
+            table.add_row(str(i), Text(row.input_preview), _score(row.good), _score(row.bad), notes)
+        mg = "—" if report.mean_good is None else f"{report.mean_good:.2f}"
+        mb = "—" if report.mean_bad is None else f"{report.mean_bad:.2f}"
+        mark = "✔" if report.ok else "✖"
+        summary.update(f"{mark} mean good {mg} · mean bad {mb} · {report.message}")
+        summary.set_class(not report.ok, "failed")
+
+    @on(Select.Changed, "#test-dataset")
+    def _dataset_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK and event.value != self.dataset:
+            self.dataset = str(event.value)
+            self.action_rerun()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,203 @@
+"""Upload form: name, function, dataset or project, sampling rate, and the exact code to be sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.validation import Number
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from ..backend.errors import EvaltuiError
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    path: Path
+    function: str
+    name: str
+    dataset: str | None
+    project: str | None
+    sample_rate: float
+
+
+class UploadModal(ModalScreen[UploadRequest | None]):
+    """Dismisses with an `UploadRequest`, or None when cancelled. Nothing is sent from here."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="upload.cancel"),
+        Binding("ctrl+s", "submit", "Upload", id="upload.submit", tooltip="Upload with these settings"),
+    ]
+
+    class PreviewBuilt(Message):
+        def __init__(self, function: str, code: str, warnings: list[str]) -> None:
+            super().__init__()
+            self.function, self.code, self.warnings = function, code, warnings
+
+    class ProjectsLoaded(Message):
+        def __init__(self, names: list[str]) -> None:
+            super().__init__()
+            self.names = names
+
+    def __init__(
+        self,
+        path: Path,
+        functions: list[str],
+        function: str,
+        datasets: list[str],
+        target: tuple[str, str] | None = None,
+        sample_rate: float = 1.0,
+    ) -> None:
+        super().__init__(classes="modal")
+        self.path, self.functions, self.function = path, functions, function
+        self.datasets = datasets
+        self.target = target
+        self.sample_rate = sample_rate
+        self.projects: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog wide-dialog") as dialog:
+            dialog.border_title = f"Upload evaluator · {self.path.name}"
+            with Grid(id="upload-form"):
+                yield Label("Name")
+                yield Input(self.function, id="upload-name", compact=True)
+                yield Label("Function")
+                yield Select(
+                    [(f, f) for f in self.functions], value=self.function, id="upload-function",
+                    allow_blank=False, compact=True,
+                )
+                yield Label("Runs of")
+                yield Select(self._target_options(), value=self._target_value(), id="upload-target",
+                             prompt="choose a dataset or project", compact=True)
+                yield Label("Sampling rate")
+                yield Input(
+                    f"{self.sample_rate:g}", id="upload-rate", compact=True,
+                    validators=[Number(minimum=0, maximum=1, failure_description="between 0 and 1")],
+                )
+            yield Static("", id="upload-error", markup=False)
+            yield Static("Code that will be sent (perform_eval):", classes="section-title")
+            yield TextArea("", id="upload-preview", read_only=True, language="python", show_line_numbers=True)
+            yield Static("", id="upload-warnings", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Upload", id="confirm", variant="primary")
+
+    def _target_options(self) -> list[tuple[str, str]]:
+        opts = [(f"dataset: {d}", f"dataset\t{d}") for d in self.datasets]
+        opts += [(f"project: {p}", f"project\t{p}") for p in self.projects]
+        return opts
+
+    def _target_value(self):
+        if self.target is None:
+            return Select.BLANK
+        value = f"{self.target[0]}\t{self.target[1]}"
+        return value if value in {v for _, v in self._target_options()} else Select.BLANK
+
+    def on_mount(self) -> None:
+        self.query_one("#upload-preview").loading = True
+        self.build_preview(self.function)
+        self.load_projects()
+        self.query_one("#upload-name", Input).focus()
+
+    # -- workers ---------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="upload-preview", exit_on_error=False)
+    def build_preview(self, function: str) -> None:
+        from ..backend.bundle import bundle_for_upload
+
+        try:
+            bundle = bundle_for_upload(self.path, function)
+            self.post_message(self.PreviewBuilt(function, bundle.code, list(bundle.warnings)))
+        except EvaltuiError as err:
+            self.post_message(self.PreviewBuilt(function, "", [str(err)]))
+
+    @work(thread=True, group="upload-projects", exit_on_error=False)
+    def load_projects(self) -> None:
+        backend = getattr(self.app, "backend", None)
+        if backend is None:
+            return
+        try:
+            names = [p.name for p in backend.list_projects()]
+        except EvaltuiError:
+            names = []  # datasets still work; projects are optional
+        self.post_message(self.ProjectsLoaded(names))
+
+    # -- results ---------------------------------------------------------------------
+    def on_upload_modal_preview_built(self, event: PreviewBuilt) -> None:
+        if event.function != self.function:
+            return
+        preview = self.query_one("#upload-preview", TextArea)
+        preview.loading = False
+        preview.load_text(event.code)
+        self.query_one("#upload-warnings", Static).update("\n".join(f"⚠ {w}" for w in event.warnings))
+
+    def on_upload_modal_projects_loaded(self, event: ProjectsLoaded) -> None:
+        self.projects = sorted(set(event.names))
+        target = self.query_one("#upload-target", Select)
+        current = target.value
+        target.set_options(self._target_options())
+        if current is not Select.BLANK:
+            target.value = current
+        elif self._target_value() is not Select.BLANK:
+            target.value = self._target_value()
+
+    # -- form ------------------------------------------------------------------------
+    @on(Select.Changed, "#upload-function")
+    def _function_changed(self, event: Select.Changed) -> None:
+        new = str(event.value)
+        if new == self.function:
+            return
+        name = self.query_one("#upload-name", Input)
+        if name.value.strip() == self.function:
+            name.value = new
+        self.function = new
+        self.query_one("#upload-preview").loading = True
+        self.build_preview(new)
+
+    def _collect(self) -> UploadRequest | str:
+        name = self.query_one("#upload-name", Input).value.strip()
+        if not name:
+            return "Give the evaluator a name."
+        rate_text = self.query_one("#upload-rate", Input).value.strip()
+        try:
+            rate = float(rate_text)
+        except ValueError:
+            return f"The sampling rate must be a number between 0 and 1, not {rate_text!r}."
+        if not 0.0 <= rate <= 1.0:
+            return f"The sampling rate must be between 0 and 1, not {rate_text}."
+        target = self.query_one("#upload-target", Select).value
+        if target is Select.BLANK:
+            return "Choose the dataset or project whose runs it scores."
+        kind, _, target_name = str(target).partition("\t")
+        return UploadRequest(
+            path=self.path,
+            function=self.function,
+            name=name,
+            dataset=target_name if kind == "dataset" else None,
+            project=target_name if kind == "project" else None,
+            sample_rate=rate,
+        )
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self.action_submit()
+        else:
+            self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        result = self._collect()
+        if isinstance(result, str):
+            self.query_one("#upload-error", Static).update(f"✖ {result}")
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,602 @@
+"""The main screen: panes, actions and the thread workers that talk to the backend.
+
+Data flows one way: a key -> an action here -> a thread worker calling the backend / ops ->
+a past-tense message -> a handler that updates widgets. Workers never touch widgets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from ..backend.errors import EvaltuiError
+from ..backend.models import Dataset, Example, Rule
+from ..modals.confirm_delete_modal import ConfirmDeleteModal
+from ..modals.error_modal import ErrorModal
+from ..modals.example_modal import ExampleModal
+from ..modals.replace_modal import ReplaceModal
+from ..modals.test_modal import TestModal
+from ..modals.upload_modal import UploadModal, UploadRequest
+from ..widgets.datasets_pane import DatasetsPane
+from ..widgets.evaluators_pane import EvaluatorsPane, LocalFunction
+from ..widgets.examples_pane import PAGE_SIZE, ExamplesPane
+from ..widgets.filter_bar import FilterBar
+from ..widgets.source_viewer import SourceViewer
+from ..widgets.status_bar import StatusBar
+
+RUNNER_PLACEHOLDER = "No experiment running. Experiments and their live results appear here."
+
+PANES = {
+    "evaluators": "#evaluators-pane",
+    "datasets": "#datasets-pane",
+    "source": "#source-pane",
+    "examples": "#examples-pane",
+    "runner": "#runner-pane",
+}
+
+
+def _describe_error(err: BaseException) -> str:
+    """A sentence for the user: our errors as they are, anything else named but without a traceback."""
+    if isinstance(err, EvaltuiError):
+        return str(err)
+    return f"Unexpected {type(err).__name__}: {err}"
+
+
+# -- messages posted by workers (past tense) -------------------------------------------
+class BackendOpened(Message):
+    def __init__(self, description: str) -> None:
+        super().__init__()
+        self.description = description
+
+
+class BackendFailed(Message):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+
+class ConnectionChecked(Message):
+    def __init__(self, error: str | None) -> None:
+        super().__init__()
+        self.error = error
+
+
+class RulesLoaded(Message):
+    def __init__(self, rules: list[Rule]) -> None:
+        super().__init__()
+        self.rules = rules
+
+
+class LocalScanned(Message):
+    def __init__(self, functions: list[LocalFunction], directory: Path, problems: list[str]) -> None:
+        super().__init__()
+        self.functions, self.directory, self.problems = functions, directory, problems
+
+
+class DatasetsLoaded(Message):
+    def __init__(self, datasets: list[Dataset]) -> None:
+        super().__init__()
+        self.datasets = datasets
+
+
+class ExamplesPageLoaded(Message):
+    def __init__(self, dataset_id: str, offset: int, examples: list[Example], total: int) -> None:
+        super().__init__()
+        self.dataset_id, self.offset, self.examples, self.total = dataset_id, offset, examples, total
+
+
+class SourceLoaded(Message):
+    def __init__(self, function: LocalFunction, text: str) -> None:
+        super().__init__()
+        self.function, self.text = function, text
+
+
+class UploadPlanned(Message):
+    def __init__(self, plan: Any, replace_only: bool) -> None:
+        super().__init__()
+        self.plan, self.replace_only = plan, replace_only
+
+
+class RuleChanged(Message):
+    """An upload, replace or delete finished; `message` says what happened."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+
+class OperationFailed(Message):
+    def __init__(self, title: str, message: str, modal: bool = False) -> None:
+        super().__init__()
+        self.title, self.message, self.modal = title, message, modal
+
+
+class MainScreen(Screen):
+    """Evaluators, datasets, source, examples and the runner's place, with a status bar."""
+
+    BINDINGS = [
+        Binding("u", "upload", "Upload", id="main.upload",
+                tooltip="Upload the selected local function as a rule"),
+        Binding("U", "replace", "Replace", id="main.replace",
+                tooltip="Replace the uploaded rule with the local code (shows a diff)"),
+        Binding("d", "delete", "Delete", id="main.delete", tooltip="Delete the selected uploaded rule"),
+        Binding("t", "test", "Test", id="main.test",
+                tooltip="Score known-good and known-bad pairs with the selected function"),
+        Binding("slash", "filter", "Filter", id="main.filter", tooltip="Filter the focused list"),
+        Binding("r", "refresh", "Refresh", id="main.refresh",
+                tooltip="Reload rules, local files and datasets"),
+        Binding("1", "focus_pane('evaluators')", "Evaluators", show=False, id="main.focus_evaluators",
+                tooltip="Focus the evaluators pane"),
+        Binding("2", "focus_pane('datasets')", "Datasets", show=False, id="main.focus_datasets",
+                tooltip="Focus the datasets pane"),
+        Binding("3", "focus_pane('source')", "Source", show=False, id="main.focus_source",
+                tooltip="Focus the source viewer"),
+        Binding("4", "focus_pane('examples')", "Examples", show=False, id="main.focus_examples",
+                tooltip="Focus the examples table"),
+        Binding("5", "focus_pane('runner')", "Runner", show=False, id="main.focus_runner",
+                tooltip="Show the runner pane"),
+    ]
+
+    def __init__(self, kind: str, masked_key: str) -> None:
+        super().__init__(id="main")
+        self.kind, self.masked_key = kind, masked_key
+        self.selected: Rule | LocalFunction | None = None
+        self._filter_target = "evaluators"
+
+    # -- layout ----------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        yield FilterBar(id="filter-bar")
+        with Horizontal(id="workspace"):
+            with Vertical(id="left-column"):
+                yield EvaluatorsPane(id="evaluators-pane", classes="pane")
+                yield DatasetsPane(id="datasets-pane", classes="pane")
+            with Vertical(id="right-column"):
+                yield SourceViewer(id="source-pane", classes="pane")
+                with TabbedContent(id="lower-tabs", initial="examples-tab"):
+                    with TabPane("Examples", id="examples-tab"):
+                        yield ExamplesPane(id="examples-pane", classes="pane")
+                    with TabPane("Runner", id="runner-tab"):
+                        # The runner pane (experiments issue) mounts a RunnerPane widget in here.
+                        with Container(id="runner-pane", classes="pane"):
+                            yield Static(RUNNER_PLACEHOLDER, id="runner-placeholder")
+        yield StatusBar(self.kind, self.masked_key, id="status-bar")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#rules-table").focus()
+        self.query_one(EvaluatorsPane).show_loading(True)
+        self.query_one(DatasetsPane).show_loading(True)
+        if getattr(self.app, "backend", None) is not None:
+            self.call_after_refresh(self._backend_ready)
+        else:
+            # First paint comes before any slow import (langsmith takes ~1.5 s).
+            self.call_after_refresh(self.open_backend)
+
+    # -- small accessors -------------------------------------------------------------
+    @property
+    def backend(self):
+        return self.app.backend
+
+    @property
+    def evaluators(self) -> EvaluatorsPane:
+        return self.query_one(EvaluatorsPane)
+
+    @property
+    def datasets(self) -> DatasetsPane:
+        return self.query_one(DatasetsPane)
+
+    @property
+    def examples(self) -> ExamplesPane:
+        return self.query_one(ExamplesPane)
+
+    @property
+    def source(self) -> SourceViewer:
+        return self.query_one(SourceViewer)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def _require_backend(self) -> bool:
+        if self.backend is None:
+            self.notify("The workspace is not open yet (see the status bar).", severity="warning")
+            return False
+        return True
+
+    # -- backend lifecycle -----------------------------------------------------------
+    @work(thread=True, exclusive=True, group="open-backend", exit_on_error=False)
+    def open_backend(self) -> None:
+        from ..backend.config import open_backend
+
+        try:
+            backend = open_backend(self.app.settings)
+        except Exception as err:  # noqa: BLE001 - shown to the user, app keeps running
+            self.post_message(BackendFailed(_describe_error(err)))
+            return
+        self.app.backend = backend
+        self.post_message(BackendOpened(backend.describe()))
+
+    def _backend_ready(self) -> None:
+        self.post_message(BackendOpened(self.backend.describe()))
+
+    def on_backend_opened(self, event: BackendOpened) -> None:
+        self.status.set_location(event.description)
+        self.check_connection()
+        self.action_refresh()
+
+    def on_backend_failed(self, event: BackendFailed) -> None:
+        self.status.set_location("no workspace")
+        self.status.set_state("error")
+        self.evaluators.show_loading(False)
+        self.datasets.show_loading(False)
+        self.app.push_screen(ErrorModal("Could not open the workspace", event.message))
+
+    @work(thread=True, exclusive=True, group="check", exit_on_error=False)
+    def check_connection(self) -> None:
+        try:
+            self.backend.check()
+            self.post_message(ConnectionChecked(None))
+        except Exception as err:  # noqa: BLE001
+            self.post_message(ConnectionChecked(_describe_error(err)))
+
+    def on_connection_checked(self, event: ConnectionChecked) -> None:
+        self.status.set_state("error" if event.error else "connected")
+        if event.error:
+            self.notify(event.error, title="Connection", severity="error", timeout=10)
+
+    # -- loading ---------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        if not self._require_backend():
+            return
+        self.evaluators.show_loading(True)
+        self.datasets.show_loading(True)
+        self.load_evaluators()
+        self.load_datasets()
+
+    @work(thread=True, exclusive=True, group="evaluators", exit_on_error=False)
+    def load_evaluators(self) -> None:
+        try:
+            rules = self.backend.list_rules()
+        except Exception as err:  # noqa: BLE001
+            rules = None
+            self.post_message(OperationFailed("Could not load rules", _describe_error(err)))
+        self.post_message(RulesLoaded(rules or []))
+        directory: Path = self.app.evaluator_dir
+        functions, problems = scan_local_functions(directory, rules or [])
+        self.post_message(LocalScanned(functions, directory, problems))
+
+    @work(thread=True, exclusive=True, group="datasets", exit_on_error=False)
+    def load_datasets(self) -> None:
+        try:
+            datasets = list(self.backend.list_datasets())
+        except Exception as err:  # noqa: BLE001
+            datasets = []
+            self.post_message(OperationFailed("Could not load datasets", _describe_error(err)))
+        self.post_message(DatasetsLoaded(datasets))
+
+    @work(thread=True, group="examples", exit_on_error=False)
+    def load_examples(self, dataset_id: str, offset: int) -> None:
+        try:
+            total = self.backend.count_examples(dataset_id)
+            page = list(self.backend.list_examples(dataset_id, offset=offset, limit=PAGE_SIZE))
+        except Exception as err:  # noqa: BLE001
+            self.post_message(OperationFailed("Could not load examples", _describe_error(err)))
+            self.post_message(ExamplesPageLoaded(dataset_id, -1, [], 0))
+            return
+        self.post_message(ExamplesPageLoaded(dataset_id, offset, page, total))
+
+    @work(thread=True, exclusive=True, group="source", exit_on_error=False)
+    def load_source(self, function: LocalFunction) -> None:
+        try:
+            text = function.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            self.post_message(OperationFailed("Could not read the file", f"Could not read {function.path}: {err}."))
+            return
+        self.post_message(SourceLoaded(function, text))
+
+    def on_rules_loaded(self, event: RulesLoaded) -> None:
+        self.evaluators.show_loading(False)
+        self.evaluators.show_rules(event.rules)
+
+    def on_local_scanned(self, event: LocalScanned) -> None:
+        self.evaluators.show_local(event.functions, event.directory)
+        for problem in event.problems:
+            self.notify(problem, title="Evaluator file", severity="warning", timeout=8)
+        if self.selected is None and event.functions:
+            self._select_local(event.functions[0])
+
+    def on_datasets_loaded(self, event: DatasetsLoaded) -> None:
+        self.datasets.show_loading(False)
+        self.datasets.forget_announced()
+        self.datasets.show(event.datasets)
+
+    def on_examples_page_loaded(self, event: ExamplesPageLoaded) -> None:
+        if event.offset < 0:
+            self.examples.page_failed()
+            return
+        self.examples.add_page(event.dataset_id, event.offset, event.examples, event.total)
+
+    def on_source_loaded(self, event: SourceLoaded) -> None:
+        if self.selected == event.function:
+            f = event.function
+            self.source.show_file(f.path, event.text, f.name, f.lineno)
+
+    # -- selection -------------------------------------------------------------------
+    def on_evaluators_pane_rule_highlighted(self, event: EvaluatorsPane.RuleHighlighted) -> None:
+        self.selected = event.rule
+        self.source.show_rule_code(event.rule.name, event.rule.code, event.rule.target_label)
+
+    def on_evaluators_pane_local_highlighted(self, event: EvaluatorsPane.LocalHighlighted) -> None:
+        self._select_local(event.function)
+
+    def _select_local(self, function: LocalFunction) -> None:
+        self.selected = function
+        self.load_source(function)
+
+    def on_datasets_pane_dataset_chosen(self, event: DatasetsPane.DatasetChosen) -> None:
+        self.examples.start(event.dataset)
+        self.load_examples(event.dataset.id, 0)
+
+    def on_examples_pane_page_wanted(self, event: ExamplesPane.PageWanted) -> None:
+        self.load_examples(event.dataset_id, event.offset)
+
+    def on_examples_pane_example_opened(self, event: ExamplesPane.ExampleOpened) -> None:
+        self.app.push_screen(ExampleModal(event.example, event.index))
+
+    # -- focus and filter ------------------------------------------------------------
+    def action_focus_pane(self, pane: str) -> None:
+        if pane in ("examples", "runner"):
+            self.query_one(TabbedContent).active = f"{pane}-tab"
+        target: Widget = self.query_one(PANES[pane])
+        focusable = [w for w in target.query("*") if w.focusable and w.display]
+        if focusable:
+            focusable[0].focus()
+        elif target.focusable:
+            target.focus()
+        if pane in ("evaluators", "datasets", "examples"):
+            self._filter_target = pane
+
+    def on_descendant_focus(self, event) -> None:
+        for name in ("evaluators", "datasets", "examples"):
+            pane = self.query_one(PANES[name])
+            if event.widget is pane or pane in event.widget.ancestors:
+                self._filter_target = name
+                return
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open(self._filter_target)
+
+    def on_filter_bar_filter_changed(self, event: FilterBar.FilterChanged) -> None:
+        pane = {"evaluators": self.evaluators, "datasets": self.datasets, "examples": self.examples}[
+            self._filter_target
+        ]
+        pane.set_filter(event.text)
+        if event.final:
+            self.action_focus_pane(self._filter_target)
+
+    # -- the selected evaluator, seen from each action -------------------------------
+    def _selected_function(self, verb: str) -> LocalFunction | None:
+        sel = self.selected
+        if isinstance(sel, LocalFunction):
+            return sel
+        if isinstance(sel, Rule):
+            fn = self.evaluators.local_named(sel.name)
+            if fn is not None:
+                return fn
+            self.notify(f"No local function is named {sel.name!r}; select a local function to {verb}.",
+                        severity="warning")
+            return None
+        self.notify(f"Select a local function to {verb} (evaluators pane, key 1).", severity="warning")
+        return None
+
+    def _selected_rule(self) -> Rule | None:
+        sel = self.selected
+        if isinstance(sel, Rule):
+            return sel
+        if isinstance(sel, LocalFunction):
+            rule = self.evaluators.rule_named(sel.name)
+            if rule is not None:
+                return rule
+            self.notify(f"No uploaded rule is named {sel.name!r}.", severity="warning")
+            return None
+        self.notify("Select an uploaded rule first (evaluators pane, key 1).", severity="warning")
+        return None
+
+    # -- upload / replace ------------------------------------------------------------
+    def action_upload(self) -> None:
+        if not self._require_backend():
+            return
+        fn = self._selected_function("upload")
+        if fn is None:
+            return
+        siblings = [f.name for f in self.evaluators.local_functions if f.path == fn.path]
+        rule = self.evaluators.rule_named(fn.name)
+        target: tuple[str, str] | None = None
+        rate = 1.0
+        if rule is not None:
+            rate = rule.sampling_rate
+            if rule.dataset_name:
+                target = ("dataset", rule.dataset_name)
+            elif rule.project_name:
+                target = ("project", rule.project_name)
+        elif self.datasets.current is not None:
+            target = ("dataset", self.datasets.current.name)
+        modal = UploadModal(
+            fn.path, siblings, fn.name, [d.name for d in self.datasets.datasets], target, rate
+        )
+        self.app.push_screen(modal, self._upload_requested)
+
+    def _upload_requested(self, request: UploadRequest | None) -> None:
+        if request is None:
+            self.notify("Upload cancelled; nothing was sent.")
+            return
+        self.plan_upload(request, None, replace_only=False)
+
+    def action_replace(self) -> None:
+        if not self._require_backend():
+            return
+        fn = self._selected_function("replace with")
+        if fn is None:
+            return
+        rule = self.evaluators.rule_named(fn.name)
+        if rule is None:
+            self.notify(f"No uploaded rule is named {fn.name!r}; press u to upload it.", severity="warning")
+            return
+        request = UploadRequest(fn.path, fn.name, rule.name, None, None, rule.sampling_rate)
+        self.plan_upload(request, rule.id, replace_only=True)
+
+    @work(thread=True, exclusive=True, group="upload", exit_on_error=False)
+    def plan_upload(self, request: UploadRequest, rule_id: str | None, replace_only: bool) -> None:
+        from ..backend.ops import plan_upload
+
+        try:
+            plan = plan_upload(
+                self.backend, request.path, request.function, request.name,
+                dataset=request.dataset, project=request.project,
+                sample_rate=request.sample_rate, rule_id=rule_id,
+            )
+        except Exception as err:  # noqa: BLE001
+            self.post_message(OperationFailed("Upload failed", _describe_error(err), modal=True))
+            return
+        self.post_message(UploadPlanned(plan, replace_only))
+
+    def on_upload_planned(self, event: UploadPlanned) -> None:
+        plan = event.plan
+        if plan.is_ambiguous:
+            from ..backend.ops import ambiguous_error
+
+            self.app.push_screen(ErrorModal("Several rules share this name",
+                                            str(ambiguous_error(plan.spec.name, plan.existing))))
+            return
+        if not plan.existing:
+            self.apply_upload(plan, replace=False)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.apply_upload(plan, replace=True)
+            else:
+                self.notify(f"Replace cancelled; {plan.spec.name!r} was not changed.")
+
+        self.app.push_screen(
+            ReplaceModal(plan.spec.name, plan.target_label, plan.diff, plan.warnings), answered
+        )
+
+    @work(thread=True, exclusive=True, group="upload", exit_on_error=False)
+    def apply_upload(self, plan: Any, replace: bool) -> None:
+        from ..backend.ops import apply_upload
+
+        try:
+            outcome = apply_upload(self.backend, plan, replace=replace)
+        except Exception as err:  # noqa: BLE001
+            self.post_message(OperationFailed("Upload failed", _describe_error(err), modal=True))
+            return
+        self.post_message(RuleChanged(outcome.message))
+
+    # -- delete ----------------------------------------------------------------------
+    def action_delete(self) -> None:
+        if not self._require_backend():
+            return
+        rule = self._selected_rule()
+        if rule is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.delete_rule(rule)
+            else:
+                self.notify(f"Delete cancelled; {rule.name!r} was kept.")
+
+        self.app.push_screen(ConfirmDeleteModal(rule), answered)
+
+    @work(thread=True, exclusive=True, group="delete", exit_on_error=False)
+    def delete_rule(self, rule: Rule) -> None:
+        from ..backend.ops import delete_rule
+
+        try:
+            message = delete_rule(self.backend, rule)
+        except Exception as err:  # noqa: BLE001
+            self.post_message(OperationFailed("Delete failed", _describe_error(err), modal=True))
+            return
+        self.post_message(RuleChanged(message))
+
+    def on_rule_changed(self, event: RuleChanged) -> None:
+        self.notify(event.message, title="Done")
+        self.selected = None
+        self.evaluators.show_loading(True)
+        self.load_evaluators()
+
+    # -- test ------------------------------------------------------------------------
+    def action_test(self) -> None:
+        if not self._require_backend():
+            return
+        fn = self._selected_function("test")
+        if fn is None:
+            return
+        current = self.datasets.current
+        self.app.push_screen(
+            TestModal(fn.path, fn.name, [d.name for d in self.datasets.datasets],
+                      current.name if current else None)
+        )
+
+    # -- errors ----------------------------------------------------------------------
+    def on_operation_failed(self, event: OperationFailed) -> None:
+        self.evaluators.show_loading(False)
+        if event.modal:
+            self.app.push_screen(ErrorModal(event.title, event.message))
+        else:
+            self.notify(event.message, title=event.title, severity="error", timeout=10)
+
+
+def scan_local_functions(directory: Path, rules: list[Rule]) -> tuple[list[LocalFunction], list[str]]:
+    """Evaluator functions in `directory/*.py` (by AST) and whether each matches its uploaded rule.
+
+    Runs in a worker thread: it reads files and bundles code, but never executes the files.
+    """
+    from ..backend.loader import list_functions
+
+    functions: list[LocalFunction] = []
+    problems: list[str] = []
+    if not directory.is_dir():
+        return functions, problems
+    by_name = {r.name: r for r in rules}
+    for path in sorted(p for p in directory.glob("*.py") if not p.name.startswith("_")):
+        try:
+            infos = list_functions(path)
+        except EvaltuiError as err:
+            problems.append(str(err))
+            continue
+        for info in infos:
+            if info.signature is None and not info.is_judge:
+                continue  # helpers, not evaluators
+            rule = by_name.get(info.name)
+            functions.append(
+                LocalFunction(
+                    path=path, name=info.name, lineno=info.lineno, end_lineno=info.end_lineno,
+                    signature=info.signature, is_async=info.is_async, is_judge=info.is_judge,
+                    sync=_sync_state(path, info.name, rule),
+                )
+            )
+    return functions, problems
+
+
+def _sync_state(path: Path, function: str, rule: Rule | None) -> str:
+    if rule is None:
+        return "not uploaded"
+    try:
+        from ..backend.bundle import bundle_for_upload
+
+        code = bundle_for_upload(path, function).code
+    except Exception:  # noqa: BLE001 - a file that cannot be bundled is shown as unknown
+        return "unknown"
+    return "in sync" if code.strip() == (rule.code or "").strip() else "changed"

@@ -1,0 +1,91 @@
+"""Datasets pane: every dataset with its example count and last change."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable
+
+from ..backend.models import Dataset
+from .formatting import ago
+
+HIGHLIGHT_DEBOUNCE_S = 0.2
+
+
+class DatasetsPane(Vertical):
+    """Posts `DatasetChosen` once the cursor rests on a dataset (debounced while scrolling)."""
+
+    BORDER_TITLE = "Datasets"
+
+    class DatasetChosen(Message):
+        def __init__(self, dataset: Dataset) -> None:
+            super().__init__()
+            self.dataset = dataset
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._datasets: list[Dataset] = []
+        self._filter = ""
+        self._pending: Timer | None = None
+        self._announced: str | None = None
+
+    def compose(self) -> ComposeResult:
+        table = DataTable(id="datasets-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Name", "Examples", "Modified")
+        yield table
+
+    @property
+    def datasets(self) -> list[Dataset]:
+        return list(self._datasets)
+
+    @property
+    def current(self) -> Dataset | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return next((d for d in self._datasets if d.id == key.value), None)
+
+    def show(self, datasets: list[Dataset]) -> None:
+        self._datasets = sorted(datasets, key=lambda d: d.name.lower())
+        self._render_rows()
+
+    def set_filter(self, text: str) -> None:
+        self._filter = text.strip().lower()
+        self._render_rows()
+
+    def show_loading(self, loading: bool) -> None:
+        self.query_one(DataTable).loading = loading
+
+    def _render_rows(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        shown = [d for d in self._datasets if not self._filter or self._filter in d.name.lower()]
+        for d in shown:
+            table.add_row(Text(d.name), f"{d.example_count:,}", ago(d.modified_at), key=d.id)
+        suffix = f" ({len(shown)} of {len(self._datasets)})" if self._filter else f" ({len(shown)})"
+        self.border_title = "Datasets" + suffix
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if self._pending is not None:
+            self._pending.stop()
+        self._pending = self.set_timer(HIGHLIGHT_DEBOUNCE_S, self._announce)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self._announced = None
+        self._announce()
+
+    def _announce(self) -> None:
+        dataset = self.current
+        if dataset is not None and dataset.id != self._announced:
+            self._announced = dataset.id
+            self.post_message(self.DatasetChosen(dataset))
+
+    def forget_announced(self) -> None:
+        """Make the next highlight reload the examples (after a refresh)."""
+        self._announced = None

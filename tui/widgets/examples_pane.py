@@ -1,0 +1,124 @@
+"""Examples of the chosen dataset, loaded a page at a time as the cursor nears the end."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from ..backend.models import Dataset, Example
+from .formatting import one_line
+
+PAGE_SIZE = 200
+PREFETCH_MARGIN = 40  # rows from the end at which the next page is requested
+
+
+class ExamplesPane(Vertical):
+    """Posts `PageWanted` when more rows are needed and `ExampleOpened` on enter."""
+
+    BORDER_TITLE = "Examples"
+
+    class PageWanted(Message):
+        def __init__(self, dataset_id: str, offset: int) -> None:
+            super().__init__()
+            self.dataset_id, self.offset = dataset_id, offset
+
+    class ExampleOpened(Message):
+        def __init__(self, example: Example, index: int) -> None:
+            super().__init__()
+            self.example, self.index = example, index
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.dataset: Dataset | None = None
+        self.total = 0
+        self._examples: list[Example] = []
+        self._requested = 0  # offset of the last page asked for
+        self._filter = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Choose a dataset to see its examples.", id="examples-hint")
+        table = DataTable(id="examples-table", cursor_type="row", zebra_stripes=True)
+        table.add_column("#", key="index", width=6)
+        table.add_column("Inputs", key="inputs")
+        table.add_column("Reference outputs", key="outputs")
+        table.display = False
+        yield table
+
+    @property
+    def loaded(self) -> int:
+        return len(self._examples)
+
+    def start(self, dataset: Dataset) -> None:
+        """Forget the old rows; the caller loads the first page."""
+        self.dataset, self.total, self._examples, self._requested = dataset, 0, [], 0
+        table = self.query_one(DataTable)
+        table.clear()
+        table.display = True
+        table.loading = True
+        self.query_one("#examples-hint").display = False
+        self._update_title()
+
+    def add_page(self, dataset_id: str, offset: int, examples: list[Example], total: int) -> None:
+        if self.dataset is None or dataset_id != self.dataset.id or offset != len(self._examples):
+            return  # a stale page for a dataset no longer shown
+        table = self.query_one(DataTable)
+        table.loading = False
+        self.total = total
+        start = len(self._examples)
+        self._examples.extend(examples)
+        width = max(20, (self.size.width - 12) // 2)
+        for i, ex in enumerate(examples, start=start):
+            if self._filter and not self._row_matches(ex):
+                continue
+            table.add_row(
+                str(i + 1), Text(one_line(ex.inputs, width)), Text(one_line(ex.outputs, width)), key=str(i)
+            )
+        self._update_title()
+
+    def page_failed(self) -> None:
+        self.query_one(DataTable).loading = False
+        self._requested = len(self._examples)
+
+    def set_filter(self, text: str) -> None:
+        """Filter the rows loaded so far (the title says how many are loaded)."""
+        self._filter = text.strip().lower()
+        table = self.query_one(DataTable)
+        table.clear()
+        width = max(20, (self.size.width - 12) // 2)
+        for i, ex in enumerate(self._examples):
+            if self._filter and not self._row_matches(ex):
+                continue
+            table.add_row(
+                str(i + 1), Text(one_line(ex.inputs, width)), Text(one_line(ex.outputs, width)), key=str(i)
+            )
+        self._update_title()
+
+    def _row_matches(self, ex: Example) -> bool:
+        return self._filter in (one_line(ex.inputs, 10_000) + one_line(ex.outputs, 10_000)).lower()
+
+    def _update_title(self) -> None:
+        if self.dataset is None:
+            self.border_title = "Examples"
+            return
+        shown = f"{self.loaded:,} of {self.total:,}" if self.loaded < self.total else f"{self.total:,}"
+        filt = f" · filter: {self._filter}" if self._filter else ""
+        self.border_title = f"Examples · {self.dataset.name} ({shown}){filt}"
+
+    def _maybe_want_more(self, row: int) -> None:
+        if self.dataset is None or self.loaded >= self.total:
+            return
+        if row >= self.query_one(DataTable).row_count - PREFETCH_MARGIN and self._requested < self.loaded:
+            self._requested = self.loaded
+            self.post_message(self.PageWanted(self.dataset.id, self.loaded))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._maybe_want_more(event.cursor_row)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        index = int(event.row_key.value)
+        self.post_message(self.ExampleOpened(self._examples[index], index))

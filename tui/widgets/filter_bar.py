@@ -1,0 +1,41 @@
+"""The `/` filter: an input that narrows whichever list had focus."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Input
+
+
+class FilterBar(Input):
+    """Hidden until `/`; every keystroke posts `FilterChanged`; escape clears and hides it."""
+
+    BINDINGS = [Binding("escape", "close", "Clear filter", id="filter.close")]
+
+    class FilterChanged(Message):
+        def __init__(self, text: str, final: bool = False) -> None:
+            super().__init__()
+            self.text, self.final = text, final
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(placeholder="Filter… (enter keeps it, escape clears)", compact=True, **kwargs)
+        self.display = False
+
+    def open(self, target_name: str) -> None:
+        self.placeholder = f"Filter {target_name}… (enter keeps it, escape clears)"
+        self.display = True
+        self.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.FilterChanged(event.value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.display = False
+        self.post_message(self.FilterChanged(self.value, final=True))
+
+    def action_close(self) -> None:
+        self.value = ""
+        self.display = False
+        self.post_message(self.FilterChanged("", final=True))
