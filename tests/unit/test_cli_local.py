@@ -224,6 +224,24 @@ def test_missing_file_and_directory(workspace, evaltui_home):
     assert r.code == 2 and "nope.py" in r.err
     r = run_cli(*upload_args(evaltui_home, "X", "f", "--dataset", FINAL))
     assert r.code == 2 and r.err.startswith("Error: ")
+    latin = evaltui_home.parent / "latin.py"
+    latin.write_bytes(b"# caf\xe9\ndef f(run, example):\n    return 1\n")
+    r = run_cli(*upload_args(latin, "X", "f", "--dataset", FINAL))
+    assert r.code == 2 and "latin.py" in r.err and "Traceback" not in r.err
+    assert workspace.list_rules() == []
+
+
+def test_upload_warns_about_sandbox_imports(workspace, evaltui_home):
+    path = evaltui_home.parent / "judge.py"
+    path.write_text(
+        "from langchain_openai import ChatOpenAI\n\n\n"
+        "def judge(run, example):\n    ChatOpenAI\n    return {'score': 1}\n",
+        encoding="utf-8",
+    )
+    r = run_cli(*upload_args(path, "Judge", "judge", "--dataset", FINAL))
+    assert r.code == 0, r.err
+    assert r.err.startswith("Warning: judge imports langchain_openai")
+    assert len(workspace.list_rules()) == 1
 
 
 def test_unicode_and_quotes_in_name(workspace, samples):
@@ -391,3 +409,18 @@ def test_entry_point_subprocess(evaltui_home, tmp_path):
     assert proc.stderr == "Error: Evaluator 'nothing-here' not found.\n"
     proc = subprocess.run(_evaltui() + ["list"], capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout == "No evaluators found.\n"
+
+
+class _CtrlCStdin(io.StringIO):
+    """A terminal where the user presses Ctrl+C at the prompt."""
+
+    def readline(self, *args):  # noqa: ARG002
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_at_prompt_cancels_and_keeps_rule(workspace):
+    seed_rule(workspace, "Exact")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["delete", "Exact"], stdin=_CtrlCStdin(), stdout=out, stderr=err) == 130
+    assert err.getvalue() == "Cancelled.\n"
+    assert [r.name for r in workspace.list_rules()] == ["Exact"]

@@ -104,7 +104,7 @@ async def test_judge_calls_run_concurrently(openai_env):
     elapsed = time.perf_counter() - start
     assert [r[0]["score"] for r in results] == [1] * 8
     # Sequential would take >= 0.8 s; in parallel it is about one delay plus overhead.
-    assert elapsed < 0.35, f"8 parallel calls with a 0.1 s delay took {elapsed:.2f} s"
+    assert elapsed < 0.4, f"8 parallel calls with a 0.1 s delay took {elapsed:.2f} s"
 
 
 async def test_missing_key_is_an_error_result(monkeypatch):

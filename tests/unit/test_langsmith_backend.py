@@ -191,7 +191,7 @@ def test_connection_refused_names_endpoint(fake_langsmith):
         port = s.getsockname()[1]
     endpoint = f"http://127.0.0.1:{port}"
     b = LangSmithBackend(fake_langsmith.api_key, endpoint, backoff=0.01)
-    with pytest.raises(errors.ConnectionFailed) as e:
+    with pytest.raises(errors.ConnectionFailed, match="Could not connect") as e:
         b.list_rules()
     assert endpoint in str(e.value)
     _messages_safe(e.value, fake_langsmith.api_key)

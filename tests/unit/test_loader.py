@@ -170,6 +170,8 @@ def test_load_async_judge_keeps_module_level_model(fake_openai_env: None) -> Non
     namespace = loaded.fn.__globals__
     assert "judge" in namespace and "AccuracyGrade" in namespace
     assert "length_ratio" not in namespace
+    # Annotations stay objects: the loader's own `from __future__` import must not leak into the file.
+    assert not any(isinstance(a, str) for a in namespace["AccuracyGrade"].__annotations__.values())
 
 
 def test_load_twice_replaces_the_module() -> None:

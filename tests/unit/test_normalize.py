@@ -283,9 +283,12 @@ async def _rows(evaluators):
     return [[(r.key, r.score, r.comment, r.extra) for r in row["evaluation_results"]["results"]] for row in rows]
 
 
-@pytest.fixture(autouse=False)
+@pytest.fixture
 def no_tracing(monkeypatch):
     monkeypatch.setenv("LANGSMITH_TRACING", "false")
+
+
+pytestmark = pytest.mark.filterwarnings("ignore:'upload_runs' parameter is in beta")
 
 
 async def test_raw_seed_method2_is_rejected_by_the_sdk(no_tracing):

@@ -28,6 +28,7 @@ from tui.backend.errors import EvaluatorLoadError
 from tui.backend.loader import (
     ModuleSlice,
     ParsedFile,
+    _bound_names,
     _first_line,
     _imported_modules,
     _is_llm_module,
@@ -35,6 +36,8 @@ from tui.backend.loader import (
     find_function,
     parse_evaluator_file,
     require_signature,
+    resolve_local_module,
+    slice_for_names,
 )
 
 ENTRY_POINT = "perform_eval"
@@ -64,19 +67,117 @@ def bundle_for_upload(path: str | Path, function: str) -> Bundle:
     rename = signature == "method2" and not is_async
     _check_name_clashes(parsed, slc, rename)
 
-    parts = [_statement_source(parsed, stmt, rename_target=rename and stmt is node) for stmt in slc.statements]
-    if rename and node.name != ENTRY_POINT and slc.target_referenced:
-        # Recursion or helpers still call the function by its own name.
-        index = slc.statements.index(node)
-        parts[index] += f"\n\n{node.name} = {ENTRY_POINT}\n"
-    blocks = _join(slc.statements, parts)
+    unresolved = [(name, parsed.path.name) for name in slc.unresolved]
+    pieces: list[_Piece] = []
+    for stmt in slc.statements:
+        found: list[tuple[str, str]] = []
+        inlined = _inline_local_import(parsed, stmt, {parsed.path.resolve()}, found)
+        if inlined is not None and not _clashes(parsed, slc, stmt, inlined, pieces):
+            pieces += inlined
+            unresolved += found
+            continue
+        text = _statement_source(parsed, stmt, rename_target=rename and stmt is node)
+        if rename and stmt is node and node.name != ENTRY_POINT and slc.target_referenced:
+            text += f"\n\n{node.name} = {ENTRY_POINT}\n"  # recursion or helpers use the old name
+        pieces.append(_Piece(stmt, text, parsed))
+    pieces = _dedupe(pieces)
+
+    code = _join([p.node for p in pieces], [p.text for p in pieces])
     if not rename:
-        blocks += "\n\n" + _adapter(node, signature, is_async)
+        code += "\n\n" + _adapter(node, signature, is_async)
     return Bundle(
-        code=blocks.rstrip("\n") + "\n",
-        warnings=_warnings(parsed, slc, is_async),
+        code=code.rstrip("\n") + "\n",
+        warnings=_warnings(parsed, node.name, pieces, unresolved, is_async),
         function_source=parsed.statement_text(node),
     )
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One statement of the bundle and the file it was copied from."""
+
+    node: ast.stmt
+    text: str
+    origin: ParsedFile
+
+
+# ---------------------------------------------------------------------------- local imports
+
+
+def _inline_local_import(
+    parsed: ParsedFile, stmt: ast.stmt, visiting: set[Path], unresolved: list[tuple[str, str]]
+) -> list[_Piece] | None:
+    """Replace `from ._helpers import a, b as c` (or a sibling file) by the code of a and b.
+
+    None when the statement is not such an import or cannot be inlined safely; the import is then
+    kept and `_warnings` reports it.
+    """
+    if not isinstance(stmt, ast.ImportFrom) or any(a.name == "*" for a in stmt.names):
+        return None
+    module = stmt.module or ""
+    if stmt.level == 0 and (module.split(".")[0] in sys.stdlib_module_names or not module):
+        return None
+    file = resolve_local_module(parsed.path, module, stmt.level)
+    if file is None or (stmt.level == 0 and file.parent != parsed.path.resolve().parent):
+        return None
+    if file.resolve() in visiting:
+        return None  # an import cycle: leave it to the warning
+    try:
+        source = parse_evaluator_file(file)
+    except EvaluatorLoadError:
+        return None
+    names = {a.name for a in stmt.names}
+    defined_there = set().union(*(s.defines for s in source.stmts)) if source.stmts else set()
+    if not names <= defined_there:
+        return None  # e.g. `from . import submodule`
+    statements, missing = slice_for_names(source, names)
+    unresolved += [(name, file.name) for name in missing]
+    pieces: list[_Piece] = []
+    for inner in statements:
+        if isinstance(inner, ast.ImportFrom) and inner.module == "__future__":
+            continue
+        nested = _inline_local_import(source, inner, visiting | {file.resolve()}, unresolved)
+        if nested is not None:
+            pieces += nested
+        else:
+            pieces.append(_Piece(inner, _statement_source(source, inner, rename_target=False), source))
+    for alias in stmt.names:
+        if alias.asname and alias.asname != alias.name:
+            line = f"{alias.asname} = {alias.name}\n"
+            pieces.append(_Piece(ast.parse(line).body[0], line, parsed))
+    return pieces
+
+
+def _clashes(
+    parsed: ParsedFile, slc: ModuleSlice, stmt: ast.stmt, inlined: list[_Piece], so_far: list[_Piece]
+) -> bool:
+    """Would the inlined helpers define a name the user's file (or other inlined code) defines differently?"""
+    theirs: dict[str, str] = {}
+    for piece in inlined:
+        if not isinstance(piece.node, (ast.Import, ast.ImportFrom)) and piece.origin is not parsed:
+            theirs.update(dict.fromkeys(_bound_names(piece.node), piece.text))
+    ours = set().union(*(s.defines for s in parsed.stmts if s.node in slc.statements and s.node is not stmt))
+    if ours & set(theirs):
+        return True
+    earlier = {
+        name: piece.text
+        for piece in so_far
+        if not isinstance(piece.node, (ast.Import, ast.ImportFrom)) and piece.origin is not parsed
+        for name in _bound_names(piece.node)
+    }
+    return any(name in earlier and earlier[name] != text for name, text in theirs.items())
+
+
+def _dedupe(pieces: list[_Piece]) -> list[_Piece]:
+    """The same statement inlined twice (two imports of one helper module) is kept once."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for piece in pieces:
+        key = (str(piece.origin.path), piece.text) if not isinstance(piece.node, (ast.Import, ast.ImportFrom)) else ("", piece.text)
+        if key not in seen:
+            seen.add(key)
+            kept.append(piece)
+    return kept
 
 
 # ---------------------------------------------------------------------------- source assembly
@@ -239,8 +340,9 @@ def _adapter(node: ast.FunctionDef | ast.AsyncFunctionDef, signature: str, is_as
 # ---------------------------------------------------------------------------- warnings
 
 
-def _warnings(parsed: ParsedFile, slc: ModuleSlice, is_async: bool) -> list[str]:
-    name = slc.target.name
+def _warnings(
+    parsed: ParsedFile, name: str, pieces: list[_Piece], unresolved: list[tuple[str, str]], is_async: bool
+) -> list[str]:
     warnings: list[str] = []
     if is_async:
         warnings.append(
@@ -248,24 +350,23 @@ def _warnings(parsed: ParsedFile, slc: ModuleSlice, is_async: bool) -> list[str]
             "runs it with asyncio.run()."
         )
     seen: set[str] = set()
-    optional = {id(n) for stmt in slc.statements for n in _optional_imports(stmt)}
-    imports = sorted(
-        (node for stmt in slc.statements for node in ast.walk(stmt) if isinstance(node, (ast.Import, ast.ImportFrom))),
-        key=lambda n: (n.lineno, n.col_offset),
-    )
-    for node in imports:
-        if id(node) in optional:
-            continue  # `try: import x / except ImportError:` works without it
-        for module, level in _imported_modules(node):
-            message = _import_warning(name, module, level, node.lineno)
-            key = module if level == 0 else f"{'.' * level}{module}"
-            if message and key not in seen:
-                seen.add(key)
-                warnings.append(message)
-    for missing in slc.unresolved:
+    for piece in pieces:
+        optional = {id(n) for n in _optional_imports(piece.node)}
+        imports = sorted(
+            (n for n in ast.walk(piece.node) if isinstance(n, (ast.Import, ast.ImportFrom)) and id(n) not in optional),
+            key=lambda n: (n.lineno, n.col_offset),
+        )
+        for node in imports:
+            where = f"line {node.lineno}" if piece.origin is parsed else f"{piece.origin.path.name} line {node.lineno}"
+            for module, level in _imported_modules(node):
+                message = _import_warning(name, module, level, where)
+                key = module if level == 0 else f"{'.' * level}{module}"
+                if message and key not in seen:
+                    seen.add(key)
+                    warnings.append(message)
+    for missing, file_name in unresolved:
         warnings.append(
-            f"{name} uses {missing!r}, which is not defined in {parsed.path.name}; it will raise "
-            "NameError in LangSmith."
+            f"{name} uses {missing!r}, which is not defined in {file_name}; it will raise NameError in LangSmith."
         )
     return warnings
 
@@ -288,10 +389,10 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
     return bool(names & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
-def _import_warning(function: str, module: str, level: int, line: int) -> str | None:
+def _import_warning(function: str, module: str, level: int, where: str) -> str | None:
     if level:
         return (
-            f"{function} uses a relative import (line {line}), which cannot work in a LangSmith code "
+            f"{function} uses a relative import ({where}), which cannot work in a LangSmith code "
             "rule: copy what it needs into the file."
         )
     top = module.split(".")[0]
@@ -300,12 +401,12 @@ def _import_warning(function: str, module: str, level: int, line: int) -> str | 
     if top in sys.stdlib_module_names:
         if top in _NETWORK_STDLIB:
             return (
-                f"{function} imports {module} (line {line}), but LangSmith code evaluators have no "
+                f"{function} imports {module} ({where}), but LangSmith code evaluators have no "
                 "network or process access."
             )
         return None
     message = (
-        f"{function} imports {module} (line {line}), which LangSmith code evaluators cannot use: they "
+        f"{function} imports {module} ({where}), which LangSmith code evaluators cannot use: they "
         "have only the standard library, numpy, pandas, jsonschema, scipy and scikit-learn."
     )
     if _is_llm_module(module):

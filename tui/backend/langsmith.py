@@ -62,11 +62,17 @@ def _http_status(exc: BaseException) -> int | None:
 
 def _timed_out(exc: BaseException) -> bool:
     """True when a read timeout hides inside a connection error (urllib3 wraps it on retry)."""
+    from urllib3.exceptions import NewConnectionError
     from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
     current: BaseException | None = exc
     for _ in range(10):
         if current is None:
+            return False
+        # urllib3 makes a refused connection a subclass of its timeout error: not a timeout here.
+        if isinstance(current, NewConnectionError) or isinstance(
+            getattr(current, "reason", None), NewConnectionError
+        ):
             return False
         if isinstance(current, Urllib3Timeout):
             return True

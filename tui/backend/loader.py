@@ -327,38 +327,42 @@ def compute_slice(parsed: ParsedFile, target: FunctionNode) -> ModuleSlice:
     """The module-level statements `target` needs, transitively, in file order."""
     stmts = parsed.stmts
     target_index = next(i for i, s in enumerate(stmts) if s.node is target)
-    included = {target_index}
-    included.update(i for i, s in enumerate(stmts) if _is_future_import(s.node))
-    needed = set(stmts[target_index].uses)
-    defined_anywhere = set().union(*(s.defines for s in stmts)) if stmts else set()
+    included = {target_index} | {i for i, s in enumerate(stmts) if _is_future_import(s.node)}
+    included, unresolved = _closure(stmts, included, set(stmts[target_index].uses))
+    return ModuleSlice(
+        target=target,
+        statements=tuple(stmts[i].node for i in sorted(included)),
+        unresolved=tuple(sorted(unresolved)),
+        target_referenced=any(target.name in stmts[i].uses for i in included),
+    )
 
+
+def slice_for_names(parsed: ParsedFile, names: set[str]) -> tuple[tuple[ast.stmt, ...], tuple[str, ...]]:
+    """The statements that define `names` and everything they need (no `from __future__`)."""
+    stmts = parsed.stmts
+    included = {i for i, s in enumerate(stmts) if s.defines & names}
+    needed = set(names).union(*(stmts[i].uses for i in included))
+    included, unresolved = _closure(stmts, included, needed)
+    return tuple(stmts[i].node for i in sorted(included)), tuple(sorted(unresolved))
+
+
+def _closure(stmts: list[_Stmt], included: set[int], needed: set[str]) -> tuple[set[int], set[str]]:
+    """Grow `included` with every statement that binds or mutates a needed name, to a fixpoint."""
+    included, needed = set(included), set(needed)
+    defined_anywhere = set().union(*(s.defines for s in stmts)) if stmts else set()
     changed = True
     while changed:
         changed = False
         unresolved = needed - defined_anywhere - _BUILTIN_NAMES - _MODULE_DUNDERS
         for i, s in enumerate(stmts):
-            if i in included:
-                continue
-            wanted = (
-                s.defines & needed
-                or s.mutates & needed
-                or (_STAR in s.defines and unresolved)
-            )
-            if wanted:
+            if i not in included and (s.defines & needed or s.mutates & needed or (_STAR in s.defines and unresolved)):
                 included.add(i)
                 needed |= s.uses
                 changed = True
-
     unresolved = needed - defined_anywhere - _BUILTIN_NAMES - _MODULE_DUNDERS
     if any(_STAR in stmts[i].defines for i in included):
         unresolved = set()  # a star import may define them; we can't know without importing
-    referenced = any(target.name in stmts[i].uses for i in included)
-    return ModuleSlice(
-        target=target,
-        statements=tuple(stmts[i].node for i in sorted(included)),
-        unresolved=tuple(sorted(unresolved)),
-        target_referenced=referenced,
-    )
+    return included, unresolved
 
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -535,15 +539,20 @@ def module_name_for(path: Path, function: str) -> str:
 
 
 def _exec_slice(parsed: ParsedFile, slc: ModuleSlice) -> types.ModuleType:
-    code = compile(ast.Module(body=list(slc.statements), type_ignores=[]), str(parsed.path), "exec")
+    # dont_inherit: this file's own `from __future__ import annotations` must not leak into user code.
+    module_ast = ast.Module(body=list(slc.statements), type_ignores=[])
+    code = compile(module_ast, str(parsed.path), "exec", dont_inherit=True)
     name = module_name_for(parsed.path, slc.target.name)
     module = types.ModuleType(name)
     module.__file__ = str(parsed.path)
+    package, package_root = package_context(parsed.path)
+    module.__package__ = package  # so `from ._helpers import x` works for files inside a package
     # Registered before running, like importlib does: dataclasses, TypedDict, pickle and
     # inspect look the module up by name.
     sys.modules[name] = module
-    folder = str(parsed.path.resolve().parent)
-    sys.path.insert(0, folder)  # sibling imports (`from my_helpers import x`) work as with `python file.py`
+    # Sibling imports (`from my_helpers import x`) work as with `python file.py`.
+    added = [str(p) for p in dict.fromkeys([parsed.path.resolve().parent, package_root]) if str(p) not in sys.path]
+    sys.path[:0] = added
     try:
         exec(code, module.__dict__)
     except KeyboardInterrupt:
@@ -553,11 +562,36 @@ def _exec_slice(parsed: ParsedFile, slc: ModuleSlice) -> types.ModuleType:
         sys.modules.pop(name, None)
         raise EvaluatorLoadError(_exec_error_message(parsed, slc, exc)) from exc
     finally:
-        try:
-            sys.path.remove(folder)
-        except ValueError:
-            pass
+        for folder in added:
+            try:
+                sys.path.remove(folder)
+            except ValueError:
+                pass
     return module
+
+
+def package_context(path: Path) -> tuple[str | None, Path]:
+    """(dotted package containing `path` or None, the folder to put on sys.path to import it)."""
+    parts: list[str] = []
+    folder = path.resolve().parent
+    while (folder / "__init__.py").exists() and folder.name.isidentifier():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return (".".join(parts) or None), folder
+
+
+def resolve_local_module(path: Path, module: str, level: int) -> Path | None:
+    """The file a relative (`level` > 0) or sibling import refers to, if it is a local file."""
+    base = path.resolve().parent
+    for _ in range(max(level - 1, 0)):
+        base = base.parent
+    candidate = base.joinpath(*module.split(".")) if module else base
+    for file in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+        if module and file.is_file():
+            return file
+    if not module and (candidate / "__init__.py").is_file():
+        return candidate / "__init__.py"
+    return None
 
 
 def _exec_error_message(parsed: ParsedFile, slc: ModuleSlice, exc: BaseException) -> str:

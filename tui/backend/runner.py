@@ -368,6 +368,7 @@ class _ActiveRun:
         from langsmith import run_helpers as rh
 
         fn, sink, errs = target.fn, self.sink, self.target_errors
+        trace = not self.runner.is_local
 
         async def evaltui_target(inputs: dict) -> dict:
             self.enter()
@@ -376,7 +377,12 @@ class _ActiveRun:
             if ex_key is not None:
                 sink(ExampleStarted(self.local_id(ex_key)))
             try:
-                return await fn(inputs)
+                if trace:
+                    return await fn(inputs)
+                # Offline: the SDK's "local" tracing would make LangChain code inside the target
+                # post its runs to the (unreachable) offline client.
+                with rh.tracing_context(enabled=False):
+                    return await fn(inputs)
             except Exception as exc:
                 if ex_key is not None:
                     errs[ex_key] = _error_text(exc)
@@ -638,6 +644,7 @@ class Runner:
         }
         if local:
             kwargs["upload_results"] = False
+            kwargs["disable_evaluator_tracing"] = True
             kwargs["experiment_prefix"] = experiment.name
         elif experiment is not None:
             kwargs["experiment"] = experiment.id
@@ -682,6 +689,7 @@ class Runner:
                 # the SDK scores them as an existing experiment, offline.
                 return aevaluate(sdk_runs, data=ls_examples, evaluators=[_make_sdk_evaluator(_Scorer(active))],
                                  experiment=session, upload_results=False, client=client,
+                                 disable_evaluator_tracing=True,
                                  max_concurrency=max_concurrency, blocking=False)
 
             return await self._stream(start, active, experiment, len(rows), sink, rules=[], prior=stored,

@@ -141,7 +141,9 @@ def test_evaluator(
         raise InvalidInput(f"The limit must be at least 1, not {limit}.")
     loaded = load_evaluator(Path(path), function)
     found = backend.get_dataset(dataset)
-    examples = list(backend.list_examples(found.id, limit=limit))[:limit]
+    # One extra example so even `limit=1` has a partner for its known-bad pair.
+    pool = list(backend.list_examples(found.id, limit=limit + 1))[: limit + 1]
+    examples = pool[:limit]
     if not examples:
         raise InvalidInput(f"Dataset {found.name!r} has no examples to test with.")
     evaluator = normalize(loaded.fn, name=loaded.name, timeout=timeout)
@@ -150,7 +152,7 @@ def test_evaluator(
     for i, example in enumerate(examples):
         ref = {"inputs": example.inputs, "outputs": example.outputs}
         good, good_notes, good_err = _score(evaluator, example.inputs, example.outputs, ref)
-        partner = _bad_partner(examples, i)
+        partner = _bad_partner(pool, i)
         if partner is None:
             bad, bad_notes, bad_err = None, ["no example with different outputs"], False
         else:

@@ -30,8 +30,7 @@ class ConfirmDeleteModal(ModalScreen[bool]):
             yield Static(
                 f"Delete the uploaded evaluator {r.name!r}?\n\n"
                 f"Bound to   {r.target_label}\n"
-                f"Sampling   {r.sampling_rate:g}\n"
-                f"Rule id    {r.id}\n\n"
+                f"Sampling   {r.sampling_rate:g}\n\n"
                 "Runs will no longer be scored by it. This cannot be undone.",
                 id="delete-message",
                 markup=False,

@@ -27,7 +27,7 @@ class ExampleModal(ModalScreen[None]):
             + ("\n\n# metadata\n" + pretty_json(ex.metadata) if ex.metadata else "")
         )
         with Vertical(id="dialog", classes="dialog wide-dialog") as dialog:
-            dialog.border_title = f"Example #{self.index + 1} · {ex.id}"
+            dialog.border_title = f"Example #{self.index + 1}"
             yield TextArea(body, id="example-body", read_only=True, language="python")
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close", variant="primary")

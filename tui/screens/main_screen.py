@@ -123,6 +123,8 @@ class OperationFailed(Message):
 class MainScreen(Screen):
     """Evaluators, datasets, source, examples and the runner's place, with a status bar."""
 
+    AUTO_FOCUS = "#local-table"
+
     BINDINGS = [
         Binding("u", "upload", "Upload", id="main.upload",
                 tooltip="Upload the selected local function as a rule"),
@@ -173,7 +175,6 @@ class MainScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#rules-table").focus()
         self.query_one(EvaluatorsPane).show_loading(True)
         self.query_one(DatasetsPane).show_loading(True)
         if getattr(self.app, "backend", None) is not None:
@@ -577,7 +578,7 @@ def scan_local_functions(directory: Path, rules: list[Rule]) -> tuple[list[Local
             problems.append(str(err))
             continue
         for info in infos:
-            if info.signature is None and not info.is_judge:
+            if info.signature is None:
                 continue  # helpers, not evaluators
             rule = by_name.get(info.name)
             functions.append(

@@ -78,7 +78,7 @@ class EvaluatorsPane(Vertical):
         yield rules
         yield Static("Local files", id="local-title", classes="section-title")
         local = DataTable(id="local-table", cursor_type="row", zebra_stripes=True)
-        local.add_columns("Function", "File", "Kind", "State")
+        local.add_columns("Function", "Kind", "State", "File")
         yield local
 
     # -- data ------------------------------------------------------------------------
@@ -140,7 +140,7 @@ class EvaluatorsPane(Vertical):
                 continue
             style = _SYNC_STYLE.get(f.sync, "")
             table.add_row(
-                Text(f.name), Text(f.path.name), f.kind, Text(f.sync, style=style), key=f.key
+                Text(f.name), f.kind, Text(f.sync, style=style), Text(f.path.name), key=f.key
             )
 
     # -- events ----------------------------------------------------------------------

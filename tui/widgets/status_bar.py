@@ -38,7 +38,6 @@ class StatusBar(Static):
         label, style = _STATE_STYLE[self.state]
         text = Text()
         text.append(f" {label} ", style=style)
-        text.append(f" {self.kind} ", style="bold")
         text.append(self.location)
         if self.kind != "local":
             text.append("  key ", style="dim")

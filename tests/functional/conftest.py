@@ -1,0 +1,50 @@
+"""Helpers for Pilot tests: a real LocalBackend on a tmp EVALTUI_HOME, and a way to let workers finish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tui.app import EvalTuiApp
+from tui.backend.config import Settings
+
+
+async def settle(pilot: Pilot, rounds: int = 3) -> None:
+    """Let thread workers, their messages and the debounce timers run to the end."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+
+
+def local_backend(home: Path):
+    from tui.backend.local import LocalBackend
+
+    return LocalBackend(home / "workspace.sqlite3")
+
+
+@pytest.fixture
+def local_app(evaltui_home: Path) -> EvalTuiApp:
+    """The app on the embedded workspace, opened by the app itself (as `evaltui` does)."""
+    return EvalTuiApp(Settings.from_env(backend="local"))
+
+
+def select_local(app: EvalTuiApp, name: str) -> None:
+    """Put the local-functions cursor on `name` and focus that table."""
+    from textual.widgets import DataTable
+
+    table = app.screen.query_one("#local-table", DataTable)
+    keys = [row.value for row in table.rows]
+    index = next(i for i, k in enumerate(keys) if k.endswith(f"::{name}"))
+    table.focus()
+    table.move_cursor(row=index)
+
+
+def select_rule(app: EvalTuiApp, name: str) -> None:
+    from textual.widgets import DataTable
+
+    table = app.screen.query_one("#rules-table", DataTable)
+    index = next(i for i, k in enumerate(table.rows) if table.get_row(k)[0].plain == name)
+    table.focus()
+    table.move_cursor(row=index)

@@ -1,0 +1,270 @@
+"""Pilot tests of every flow on the embedded workspace, with the backend state checked after each."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Static
+
+from tests.functional.conftest import local_backend, select_local, select_rule, settle
+from tui.backend.bundle import bundle_for_upload
+from tui.backend.models import RuleSpec
+from tui.modals.confirm_delete_modal import ConfirmDeleteModal
+from tui.modals.example_modal import ExampleModal
+from tui.modals.replace_modal import ReplaceModal
+from tui.modals.test_modal import TestModal
+from tui.modals.upload_modal import UploadModal
+from tui.screens.help_screen import HelpScreen
+from tui.screens.main_screen import MainScreen
+
+SIZE = (120, 36)
+
+
+def _seed_rule(home, name: str, code: str = "def perform_eval(run, example):\n    return {'score': 0}\n"):
+    backend = local_backend(home)
+    try:
+        ds = backend.get_dataset("Skills: Final Response")
+        return backend.create_rule(RuleSpec(name=name, code=code, dataset_id=ds.id))
+    finally:
+        backend.close()
+
+
+def _rules(home, name=None):
+    backend = local_backend(home)
+    try:
+        return backend.list_rules(name)
+    finally:
+        backend.close()
+
+
+async def test_opens_with_panes_and_status(local_app, evaltui_home):
+    async with local_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = local_app.screen
+        assert isinstance(screen, MainScreen)
+        names = [f.name for f in screen.evaluators.local_functions]
+        assert "exact_match_evaluator" in names and "accuracy_evaluator" in names
+        kinds = {f.name: f.kind for f in screen.evaluators.local_functions}
+        assert kinds["accuracy_evaluator"] == "async judge"
+        assert [d.name for d in screen.datasets.datasets][:1] == ["Skills: Final Response"]
+        status = str(screen.status.render())
+        assert str(evaltui_home) in status and "connected" in status
+        assert screen.query_one("#runner-pane").query_one("#runner-placeholder")
+        assert screen.examples.loaded > 0  # the first dataset's examples are shown
+        assert "def " in screen.source.text  # the first function's source is shown
+
+
+async def test_upload_confirm_creates_rule(local_app, evaltui_home):
+    async with local_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_local(local_app, "exact_match_evaluator")
+        await pilot.press("u")
+        await settle(pilot)
+        modal = local_app.screen
+        assert isinstance(modal, UploadModal)
+        assert modal.query_one("#upload-name", Input).value == "exact_match_evaluator"
+        assert "def perform_eval" in modal.query_one("#upload-preview").text
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert isinstance(local_app.screen, MainScreen)
+        rules = _rules(evaltui_home, "exact_match_evaluator")
+        assert len(rules) == 1 and rules[0].dataset_name == "Skills: Final Response"
+        path = evaltui_home / "evaluators" / "skills_evaluators.py"
+        assert rules[0].code == bundle_for_upload(path, "exact_match_evaluator").code
+        state = {f.name: f.sync for f in local_app.screen.evaluators.local_functions}
+        assert state["exact_match_evaluator"] == "in sync"
+
+
+async def test_upload_decline_and_invalid_rate_change_nothing(local_app, evaltui_home):
+    async with local_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_local(local_app, "exact_match_evaluator")
+        await pilot.press("u")
+        await settle(pilot)
+        rate = local_app.screen.query_one("#upload-rate", Input)
+        rate.value = "1.5"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(local_app.screen, UploadModal)
+        assert "between 0 and 1" in str(local_app.screen.query_one("#upload-error", Static).render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(local_app.screen, MainScreen)
+        assert _rules(evaltui_home) == []
+
+
+async def test_replace_decline_then_confirm(evaltui_home):
+    old = _seed_rule(evaltui_home, "exact_match_evaluator")
+    from tui.app import EvalTuiApp
+    from tui.backend.config import Settings
+
+    app = EvalTuiApp(Settings.from_env(backend="local"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        state = {f.name: f.sync for f in app.screen.evaluators.local_functions}
+        assert state["exact_match_evaluator"] == "changed"
+        select_local(app, "exact_match_evaluator")
+        await pilot.press("U")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplaceModal)
+        assert "-    return {'score': 0}" in app.screen.diff
+        await pilot.press("enter")  # Cancel has the focus: the default is to keep the old rule
+        await settle(pilot)
+        assert _rules(evaltui_home, "exact_match_evaluator")[0].code == old.code
+
+        await pilot.press("U")
+        await settle(pilot)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        (rule,) = _rules(evaltui_home, "exact_match_evaluator")
+        assert rule.id == old.id and rule.code != old.code and "perform_eval" in rule.code
+        state = {f.name: f.sync for f in app.screen.evaluators.local_functions}
+        assert state["exact_match_evaluator"] == "in sync"
+
+
+async def test_upload_over_existing_name_asks_to_replace(evaltui_home):
+    _seed_rule(evaltui_home, "exact_match_evaluator")
+    from tui.app import EvalTuiApp
+    from tui.backend.config import Settings
+
+    app = EvalTuiApp(Settings.from_env(backend="local"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_local(app, "exact_match_evaluator")
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplaceModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "'score': 0" in _rules(evaltui_home, "exact_match_evaluator")[0].code
+
+
+async def test_delete_decline_then_confirm(evaltui_home):
+    _seed_rule(evaltui_home, "my_rule")
+    from tui.app import EvalTuiApp
+    from tui.backend.config import Settings
+
+    app = EvalTuiApp(Settings.from_env(backend="local"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_rule(app, "my_rule")
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDeleteModal)
+        text = str(app.screen.query_one("#delete-message").render())
+        assert "my_rule" in text and "dataset: Skills: Final Response" in text
+        await pilot.press("enter")  # Cancel is focused
+        await settle(pilot)
+        assert len(_rules(evaltui_home, "my_rule")) == 1
+
+        select_rule(app, "my_rule")
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert _rules(evaltui_home, "my_rule") == []
+        assert app.screen.evaluators.rules == []
+
+
+async def test_test_modal_shows_good_and_bad(local_app):
+    async with local_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_local(local_app, "exact_match_evaluator")
+        await pilot.press("t")
+        await settle(pilot)
+        modal = local_app.screen
+        assert isinstance(modal, TestModal)
+        assert modal.query_one("#test-table", DataTable).row_count > 0
+        assert "mean good 1.00" in str(modal.query_one("#test-summary").render())
+        await pilot.press("escape")
+        assert isinstance(local_app.screen, MainScreen)
+
+
+async def test_filter_and_letters_in_inputs_do_not_trigger_actions(local_app):
+    async with local_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_local(local_app, "exact_match_evaluator")
+        await pilot.press("slash")
+        await pilot.press(*"traj", "u", "d", "t", "q", "r")  # letters go into the input only
+        assert isinstance(local_app.screen, MainScreen) and local_app.is_running
+        assert local_app.screen.query_one("#filter-bar", Input).value == "trajudtqr"
+        await pilot.press(*["backspace"] * 5)
+        table = local_app.screen.query_one("#local-table", DataTable)
+        assert [table.get_row(k)[0].plain for k in table.rows] == ["trajectory_evaluator"]
+        await pilot.press("escape")
+        assert table.row_count > 1
+
+
+async def test_source_viewer_copy_and_jump(local_app):
+    async with local_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_local(local_app, "trajectory_evaluator")
+        await settle(pilot)
+        fn = local_app.screen.evaluators.local_named("trajectory_evaluator")
+        await pilot.press("3")
+        area = local_app.screen.query_one("#source-text")
+        assert local_app.focused is area
+        area.move_cursor((0, 0))
+        await pilot.press("j")
+        assert area.cursor_location[0] == fn.lineno - 1
+        await pilot.press("c")
+        assert local_app.clipboard == area.text
+
+
+async def test_examples_lazy_paging_and_full_view(evaltui_home):
+    backend = local_backend(evaltui_home)
+    backend.add_dataset("Big", ({"inputs": {"q": i}, "outputs": {"a": i}} for i in range(10_000)))
+    from tui.app import EvalTuiApp
+    from tui.backend.config import Settings
+
+    app = EvalTuiApp(Settings.from_env(backend="local"), backend=backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#datasets-table", DataTable)
+        table.focus()
+        table.move_cursor(row=0)  # "Big" sorts first
+        await settle(pilot)
+        examples = app.screen.examples
+        assert examples.total == 10_000 and examples.loaded == 200
+        await pilot.press("4")
+        ex_table = app.screen.query_one("#examples-table", DataTable)
+        ex_table.move_cursor(row=ex_table.row_count - 1)
+        await settle(pilot)
+        assert examples.loaded == 400  # the next page arrived when the cursor neared the end
+        await pilot.press("home", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExampleModal)
+        assert '"q": 0' in app.screen.query_one("#example-body").text
+    backend.close()
+
+
+async def test_help_lists_every_binding_and_palette_runs_actions(local_app):
+    async with local_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(local_app.screen, HelpScreen)
+        text = str(local_app.screen.query_one("#help-table").render())
+        for binding in MainScreen.BINDINGS:
+            assert binding.description in text
+        await pilot.press("escape")
+        select_local(local_app, "exact_match_evaluator")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Upload")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(local_app.screen, UploadModal)
+
+
+async def test_pane_keys_and_quit(local_app):
+    async with local_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        assert local_app.focused.id == "datasets-table"
+        await pilot.press("1")
+        assert local_app.focused.id == "rules-table"
+        await pilot.press("5")
+        assert local_app.screen.query_one("#lower-tabs").active == "runner-tab"
+        await pilot.press("q")
+        assert not local_app.is_running

@@ -1,0 +1,2 @@
+def clean(text):
+    return str(text or "").strip().casefold()

@@ -1,0 +1,103 @@
+"""One result in full: the example's inputs, the target's outputs, the reference, and the score."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from ..backend.models import ExperimentResult
+from ..widgets.formatting import pretty_json
+from ..widgets.results_grid import score_cell
+
+
+class ResultCellModal(ModalScreen[None]):
+    """Opened from a grid cell; `key` picks the evaluator score shown first (None: all of them)."""
+
+    DEFAULT_CSS = """
+    ResultCellModal {
+        align: center middle;
+        background: $background 60%;
+    }
+    ResultCellModal #cell-dialog {
+        width: 100;
+        max-width: 96%;
+        height: 90%;
+        border: thick $primary;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+    ResultCellModal .cell-heading {
+        margin-top: 1;
+        text-style: bold;
+        color: $accent;
+    }
+    ResultCellModal #cell-body {
+        height: 1fr;
+    }
+    ResultCellModal .cell-error {
+        color: $error;
+    }
+    ResultCellModal .buttons {
+        height: auto;
+        align-horizontal: right;
+    }
+    """
+
+    BINDINGS = [Binding("escape,enter", "close", "Close", id="cell.close")]
+
+    def __init__(self, result: ExperimentResult, key: str | None = None) -> None:
+        super().__init__()
+        self.result = result
+        self.key = key
+
+    def _score_lines(self) -> list[Static]:
+        scores = list(self.result.scores)
+        if self.key is not None:
+            scores.sort(key=lambda s: s.key != self.key)
+        lines: list[Static] = []
+        for score in scores:
+            head = Text.assemble((f"{score.key}: ", "bold"), score_cell(score),
+                                 f"  ({score.score!r})" if not score.error else "")
+            lines.append(Static(head, classes="cell-score"))
+            if score.error:
+                lines.append(Static(Text(f"error: {score.error}"), classes="cell-error"))
+            elif score.comment:
+                lines.append(Static(Text(f"comment: {score.comment}")))
+        if self.key is not None and not any(s.key == self.key for s in scores):
+            lines.append(Static(f"No {self.key} score for this example.", markup=False))
+        return lines
+
+    def compose(self) -> ComposeResult:
+        r = self.result
+        with Vertical(id="cell-dialog") as dialog:
+            dialog.border_title = f"Result · {self.key or 'example'}"
+            with VerticalScroll(id="cell-body"):
+                yield Static(Text(f"example {r.example_id}", style="dim"))
+                if r.error:
+                    yield Static("Target error", classes="cell-heading")
+                    yield Static(Text(r.error), classes="cell-error", id="cell-target-error")
+                yield Static("Scores", classes="cell-heading")
+                yield from self._score_lines()
+                yield Static("Inputs", classes="cell-heading")
+                yield Static(Text(pretty_json(r.inputs)), id="cell-inputs")
+                yield Static("Outputs", classes="cell-heading")
+                yield Static(Text(pretty_json(r.outputs) if r.outputs is not None else "— (no output)"),
+                             id="cell-outputs")
+                yield Static("Reference outputs", classes="cell-heading")
+                yield Static(Text(pretty_json(r.reference_outputs)), id="cell-reference")
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="close", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#close", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

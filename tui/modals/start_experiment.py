@@ -1,0 +1,294 @@
+"""Start an experiment (or re-score one): dataset, target, evaluators, prefix, max concurrency.
+
+The choices are loaded in a thread worker (datasets and rules may come over the network); the
+modal shows which rules will score the experiment automatically. It returns a `StartRequest`
+(or None when cancelled); the runner pane turns it into `RunOptions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from ..backend.errors import EvaltuiError
+from ..backend.models import Dataset, Rule
+
+#: Library evaluators offered in the picker (`evaluators.<name>`, Method 2 forms; judges are async).
+LIBRARY_EVALUATORS: tuple[tuple[str, str], ...] = (
+    ("exact_match_evaluator", "exact match"),
+    ("trajectory_evaluator", "trajectory"),
+    ("single_step_evaluator", "single step"),
+    ("accuracy_evaluator", "LLM judge"),
+    ("completeness_evaluator", "LLM judge"),
+    ("helpfulness_evaluator", "LLM judge"),
+)
+SIGNATURE_LABELS = {"method1": "Method 1", "method2": "Method 2"}
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    dataset: str = ""
+    target: str = "demo"
+    evaluators: tuple[str, ...] = ()
+    prefix: str = "evaltui"
+    max_concurrency: int = 4
+
+
+@dataclass
+class EvaluatorChoice:
+    spec: str  # what the runner loads: "path/file.py:fn" or "evaluators:fn"
+    label: str
+
+
+@dataclass
+class _Choices:
+    datasets: list[Dataset] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    evaluators: list[EvaluatorChoice] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def evaluator_choices(evaluator_dir: Path | None) -> tuple[list[EvaluatorChoice], list[str]]:
+    """Local evaluator functions (by AST, nothing executed) followed by the library's evaluators."""
+    from ..backend.loader import list_functions
+
+    choices: list[EvaluatorChoice] = []
+    problems: list[str] = []
+    if evaluator_dir is not None and evaluator_dir.is_dir():
+        for path in sorted(evaluator_dir.glob("*.py")):
+            try:
+                functions = list_functions(path)
+            except EvaltuiError as exc:
+                problems.append(str(exc))
+                continue
+            for fn in functions:
+                if fn.signature is None:
+                    continue
+                kind = "async judge" if fn.is_judge else SIGNATURE_LABELS.get(fn.signature, fn.signature)
+                choices.append(EvaluatorChoice(f"{path}:{fn.name}", f"{path.name}:{fn.name}  [{kind}]"))
+    for name, kind in LIBRARY_EVALUATORS:
+        choices.append(EvaluatorChoice(f"evaluators:{name}", f"library: {name}  [{kind}]"))
+    return choices, problems
+
+
+def parse_concurrency(text: str) -> int:
+    """An integer >= 1, else ValueError with a sentence for the form."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError("Max concurrency must be a whole number.") from None
+    if value < 1:
+        raise ValueError("Max concurrency must be at least 1.")
+    return value
+
+
+class StartExperimentModal(ModalScreen["StartRequest | None"]):
+    """mode="run": the full form; mode="rescore": evaluators only, for an existing experiment."""
+
+    DEFAULT_CSS = """
+    StartExperimentModal {
+        align: center middle;
+        background: $background 60%;
+    }
+    StartExperimentModal #start-dialog {
+        width: 90;
+        max-width: 96%;
+        height: auto;
+        max-height: 96%;
+        border: thick $primary;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+    StartExperimentModal .form-row {
+        height: auto;
+        margin-top: 1;
+    }
+    StartExperimentModal .form-label {
+        width: 18;
+        padding-top: 1;
+    }
+    StartExperimentModal .form-row Input, StartExperimentModal .form-row Select {
+        width: 1fr;
+    }
+    StartExperimentModal #start-evaluators {
+        height: 10;
+        margin-top: 1;
+    }
+    StartExperimentModal .hint {
+        color: $text-muted;
+        height: auto;
+    }
+    StartExperimentModal #start-rules {
+        height: auto;
+        margin-top: 1;
+        color: $text-muted;
+    }
+    StartExperimentModal #start-error {
+        color: $error;
+        height: auto;
+    }
+    StartExperimentModal .buttons {
+        height: auto;
+        align-horizontal: right;
+        margin-top: 1;
+    }
+    StartExperimentModal .buttons Button {
+        margin-left: 2;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="start.cancel"),
+        Binding("ctrl+s", "submit", "Start", id="start.submit"),
+    ]
+
+    def __init__(self, backend_getter: Callable[[], Any], evaluator_dir: Path | None = None, *,
+                 mode: str = "run", title: str | None = None, preset: StartRequest | None = None) -> None:
+        super().__init__()
+        self.backend_getter = backend_getter
+        self.evaluator_dir = evaluator_dir
+        self.mode = mode
+        self.title_text = title or ("Re-score experiment" if mode == "rescore" else "Start an experiment")
+        self.preset = preset or StartRequest()
+        self.choices = _Choices()
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        run = self.mode == "run"
+        with Vertical(id="start-dialog") as dialog:
+            dialog.border_title = self.title_text
+            if run:
+                with Horizontal(classes="form-row"):
+                    yield Label("Dataset", classes="form-label")
+                    yield Select[str]([], id="start-dataset", prompt="loading datasets…", allow_blank=True)
+                with Horizontal(classes="form-row"):
+                    yield Label("Target", classes="form-label")
+                    yield Input(self.preset.target, id="start-target",
+                                placeholder="demo, path/to/file.py:function or package.module:function")
+                yield Static("`demo` is the demo agent that answers the demo datasets.", classes="hint")
+            yield Static("Evaluators (space to tick)", classes="hint")
+            yield SelectionList[str](id="start-evaluators")
+            if run:
+                with Horizontal(classes="form-row"):
+                    yield Label("Prefix", classes="form-label")
+                    yield Input(self.preset.prefix, id="start-prefix")
+                with Horizontal(classes="form-row"):
+                    yield Label("Max concurrency", classes="form-label")
+                    yield Input(str(self.preset.max_concurrency), id="start-concurrency", type="integer")
+                yield Static("", id="start-rules")
+            yield Static("", id="start-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="start-cancel")
+                yield Button("Re-score" if not run else "Start", id="start-submit", variant="primary")
+
+    def on_mount(self) -> None:
+        self.load_choices()
+
+    # -- loading --------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="start-experiment-choices", exit_on_error=False)
+    def load_choices(self) -> None:
+        choices = _Choices()
+        try:
+            backend = self.backend_getter()
+            if backend is not None and self.mode == "run":
+                choices.datasets = list(backend.list_datasets())
+                choices.rules = [r for r in backend.list_rules() if r.is_enabled and r.dataset_id]
+            choices.evaluators, choices.problems = evaluator_choices(self.evaluator_dir)
+        except EvaltuiError as exc:
+            choices.problems.append(str(exc))
+        self.app.call_from_thread(self._show_choices, choices, getattr(backend, "kind", "local"))
+
+    def _show_choices(self, choices: _Choices, backend_kind: str) -> None:
+        self.choices = choices
+        self.backend_kind = backend_kind
+        picks = set(self.preset.evaluators)
+        selection = self.query_one("#start-evaluators", SelectionList)
+        selection.add_options([Selection(c.label, c.spec, c.spec in picks) for c in choices.evaluators])
+        if self.mode == "run":
+            select = self.query_one("#start-dataset", Select)
+            select.set_options([(f"{d.name} ({d.example_count})", d.id) for d in choices.datasets])
+            wanted = self.preset.dataset
+            match = next((d for d in choices.datasets if wanted in (d.id, d.name)), None)
+            if match is None and choices.datasets:
+                match = choices.datasets[0]
+            if match is not None:
+                select.value = match.id
+            self._show_rules()
+            self.query_one("#start-dataset", Select).focus()
+        else:
+            selection.focus()
+        if choices.problems:
+            self.query_one("#start-error", Static).update("\n".join(choices.problems))
+
+    @on(Select.Changed, "#start-dataset")
+    def _dataset_changed(self, event: Select.Changed) -> None:
+        self._show_rules()
+
+    def _show_rules(self) -> None:
+        dataset_id = self.query_one("#start-dataset", Select).value
+        rules = [r for r in self.choices.rules if r.dataset_id == dataset_id]
+        label = self.query_one("#start-rules", Static)
+        if not rules:
+            label.update("No rules are bound to this dataset; only the evaluators ticked above will run.")
+            return
+        names = ", ".join(f"{r.name} ({r.sampling_rate:.0%})" for r in rules)
+        who = "The LangSmith server will apply" if getattr(self, "backend_kind", "local") == "langsmith" \
+            else "Rules that run automatically"
+        label.update(f"{who}: {names}")
+
+    # -- submit ---------------------------------------------------------------------------
+
+    def _request(self) -> StartRequest:
+        evaluators = tuple(self.query_one("#start-evaluators", SelectionList).selected)
+        if self.mode == "rescore":
+            if not evaluators:
+                raise ValueError("Tick at least one evaluator to re-score with.")
+            return StartRequest(evaluators=evaluators)
+        dataset = self.query_one("#start-dataset", Select).value
+        if not isinstance(dataset, str):
+            raise ValueError("Choose a dataset.")
+        target = self.query_one("#start-target", Input).value.strip()
+        if not target:
+            raise ValueError("Give a target: demo, or path/to/file.py:function.")
+        prefix = self.query_one("#start-prefix", Input).value.strip() or "evaltui"
+        concurrency = parse_concurrency(self.query_one("#start-concurrency", Input).value)
+        rules = [r for r in self.choices.rules if r.dataset_id == dataset]
+        if not evaluators and not rules:
+            raise ValueError("Tick at least one evaluator (no rule is bound to this dataset).")
+        return StartRequest(dataset, target, evaluators, prefix, concurrency)
+
+    def action_submit(self) -> None:
+        try:
+            request = self._request()
+        except ValueError as exc:
+            self.query_one("#start-error", Static).update(str(exc))
+            return
+        self.dismiss(request)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#start-submit")
+    def _submit_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#start-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Input.Submitted)
+    def _input_submitted(self) -> None:
+        self.action_submit()
