@@ -293,7 +293,8 @@ def test_import_warnings(tmp_path: Path) -> None:
     warnings = bundle_for_upload(path, "ev").warnings
     assert warnings == [
         "ev imports socket (line 3), but LangSmith code evaluators have no network or process access.",
-        "ev uses a relative import (line 4), which cannot work in a LangSmith code rule: copy what it needs into the file.",
+        "ev uses a relative import (line 4) that evaltui could not inline (the module was not found, or its "
+        "names clash with this file's): copy what it needs into the file.",
         "ev imports requests (line 6), which LangSmith code evaluators cannot use: they have only the standard "
         "library, numpy, pandas, jsonschema, scipy and scikit-learn.",
         "ev imports openai (line 7), which LangSmith code evaluators cannot use: they have only the standard "
@@ -305,6 +306,48 @@ def test_import_warnings(tmp_path: Path) -> None:
 
 def test_optional_import_is_not_warned() -> None:
     assert bundle_for_upload(HELPERS, "uses_fast_json").warnings == []
+
+
+# ---------------------------------------------------------------------------- local imports
+
+
+def test_relative_imports_are_inlined_and_score_like_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    stub = types.ModuleType("definitely_not_installed_package_xyz")
+    monkeypatch.setitem(sys.modules, stub.__name__, stub)
+    monkeypatch.syspath_prepend(str(DATA))
+    for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
+        monkeypatch.delitem(sys.modules, name)
+    original = importlib.import_module("pkg.evaluator").answer_match
+    bundle = bundle_for_upload(DATA / "pkg" / "evaluator.py", "answer_match")
+    assert bundle.warnings == []
+    assert "from ." not in bundle.code and "unused_helper" not in bundle.code
+    assert "definitely_not_installed" not in bundle.code
+    assert bundle.code.count("def norm(") == 1  # imported by evaluator.py and by _more.py: kept once
+    assert "\nnormalize = norm\n" in bundle.code  # `import norm as normalize`
+    perform_eval = exec_bundle(bundle)["perform_eval"]
+    pairs = ANSWERS + [_pair({"answer": "Um  PARIS"}, {"answer": "paris"}), ({}, {})]
+    for run, example in pairs:
+        assert perform_eval(copy.deepcopy(run), copy.deepcopy(example)) == original(run, example)
+    assert perform_eval(*pairs[-2]) == {"answer_match": True, "comment": "'paris' vs 'paris'"}
+    for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
+        del sys.modules[name]
+
+
+def test_relative_import_not_inlined_when_names_clash() -> None:
+    bundle = bundle_for_upload(DATA / "pkg" / "evaluator.py", "clashing")
+    assert "from ._more import same" in bundle.code
+    assert bundle.warnings == [
+        "clashing uses a relative import (line 2) that evaltui could not inline (the module was not found, or "
+        "its names clash with this file's): copy what it needs into the file."
+    ]
+
+
+def test_sibling_module_import_is_inlined() -> None:
+    bundle = bundle_for_upload(DATA / "uses_sibling.py", "clean_match")
+    assert bundle.warnings == [] and "import" not in bundle.code.split("def _evaltui")[0]
+    perform_eval = exec_bundle(bundle)["perform_eval"]
+    assert perform_eval(*ANSWERS[1]) == {"clean_match": True}
+    assert perform_eval(*ANSWERS[2]) == {"clean_match": False}
 
 
 # ---------------------------------------------------------------------------- errors

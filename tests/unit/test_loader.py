@@ -198,6 +198,18 @@ def test_load_sibling_import(tmp_path: Path) -> None:
     assert str(tmp_path) not in sys.path
 
 
+def test_load_file_inside_a_package_with_relative_imports(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    monkeypatch.setitem(sys.modules, "definitely_not_installed_package_xyz", types.ModuleType("x"))
+    loaded = load_evaluator(DATA / "pkg" / "evaluator.py", "answer_match")
+    result = loaded.fn({"outputs": {"answer": "Um Paris"}}, {"outputs": {"answer": "paris"}})
+    assert result == {"answer_match": True, "comment": "'paris' vs 'paris'"}
+    assert str(DATA) not in sys.path
+    for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
+        del sys.modules[name]
+
+
 # ---------------------------------------------------------------------------- side effects
 
 

@@ -378,7 +378,7 @@ def test_llm_judge_runs_through_chat_openai_to_the_fake_server(backend, openai_e
     assert len(stored) == 6
     scores = [s for r in stored for s in r.scores]
     assert all(s.key == "accuracy" and s.error is None and s.score in (0, 1) for s in scores), scores
-    assert len(openai_env.chat_requests) == 6
+    assert len(openai_env.chat_requests()) == 6
     clear_judge_cache()
 
 
@@ -406,7 +406,7 @@ def test_remote_run_uploads_runs_and_feedback_to_an_experiment(langsmith_env):
         started = events[0]
         assert started.rules == ("Server rule",) and started.rules_run_by == "server"
         assert experiment.status == "done" and experiment.name.startswith("evaltui")
-        assert experiment.url and experiment.id in experiment.url or experiment.url
+        assert experiment.url and experiment.id in experiment.url and started.url == experiment.url
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             runs = fake.runs_in(experiment.id)

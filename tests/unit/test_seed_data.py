@@ -134,8 +134,8 @@ def test_demo_agent_is_deterministic_and_does_not_mutate_seed():
 def test_unknown_inputs_get_a_fallback():
     out = run_agent({"query": "What's the meaning of life?"})
     assert out["expected_response"] and out["expected_trajectory"]
-    step = run_agent({"node_name": "classify_intent", "state": {"messages": []}})
-    assert step == {"node_name": "classify_intent", "output": {}}
+    step = run_agent({"node_name": "intent_classification", "state": {"messages": []}})
+    assert step == {"node_name": "intent_classification", "output": {}}
     with pytest.raises(TypeError):
         run_agent("not a dict")
 

@@ -392,8 +392,8 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
 def _import_warning(function: str, module: str, level: int, where: str) -> str | None:
     if level:
         return (
-            f"{function} uses a relative import ({where}), which cannot work in a LangSmith code "
-            "rule: copy what it needs into the file."
+            f"{function} uses a relative import ({where}) that evaltui could not inline (the module "
+            "was not found, or its names clash with this file's): copy what it needs into the file."
         )
     top = module.split(".")[0]
     if top == "__future__" or top in SANDBOX_PACKAGES:

@@ -159,11 +159,11 @@ TRAJECTORY_EXAMPLES: tuple[SeedExample, ...] = (
 
 
 def _intent(text: str, label: str) -> SeedExample:
-    return _step("classify_intent", {"classification": label}, state=_user_state(text))
+    return _step("intent_classification", {"classification": label}, state=_user_state(text))
 
 
 def _sentiment(text: str, label: str) -> SeedExample:
-    return _step("classify_sentiment", {"classification": label}, state=_user_state(text))
+    return _step("sentiment_classification", {"classification": label}, state=_user_state(text))
 
 
 def _urgency(text: str, label: str, departure_in_hours: int) -> SeedExample:

@@ -2,6 +2,11 @@
 
 Known-good pair: an example's reference outputs used as the run's outputs.
 Known-bad pair: the run's outputs taken from another example (one whose outputs differ).
+
+Reference outputs are turned into run outputs by `as_run_outputs`: the keys are kept as they are
+(the seed's evaluators read `run["outputs"]["expected_response"]`), and each `expected_<name>` key
+is also offered as `<name>`, plus `node_name` from the inputs, because single-step evaluators read
+`run["outputs"]["output"]` and `run["outputs"]["node_name"]`.
 """
 
 from __future__ import annotations
@@ -88,6 +93,17 @@ def _reduce(results: list[dict]) -> tuple[float | None, list[str], bool]:
     return mean, notes, errored
 
 
+def as_run_outputs(inputs: dict, reference_outputs: dict) -> dict:
+    """What a perfect target would have returned, in the shapes the seed's evaluators read."""
+    outputs = dict(reference_outputs or {})
+    for key, value in (reference_outputs or {}).items():
+        if key.startswith("expected_") and len(key) > len("expected_"):
+            outputs.setdefault(key[len("expected_") :], value)
+    if isinstance(inputs, dict) and "node_name" in inputs:
+        outputs.setdefault("node_name", inputs["node_name"])
+    return outputs
+
+
 def _bad_partner(examples: list[Example], index: int) -> Example | None:
     """The next example (cyclically) whose reference outputs differ from this one's."""
     own = examples[index].outputs
@@ -151,12 +167,14 @@ def test_evaluator(
     rows: list[TestRow] = []
     for i, example in enumerate(examples):
         ref = {"inputs": example.inputs, "outputs": example.outputs}
-        good, good_notes, good_err = _score(evaluator, example.inputs, example.outputs, ref)
+        good_outputs = as_run_outputs(example.inputs, example.outputs)
+        good, good_notes, good_err = _score(evaluator, example.inputs, good_outputs, ref)
         partner = _bad_partner(pool, i)
         if partner is None:
             bad, bad_notes, bad_err = None, ["no example with different outputs"], False
         else:
-            bad, bad_notes, bad_err = _score(evaluator, example.inputs, partner.outputs, ref)
+            bad_outputs = as_run_outputs(example.inputs, partner.outputs)
+            bad, bad_notes, bad_err = _score(evaluator, example.inputs, bad_outputs, ref)
         notes = _join_notes(good_notes, bad_notes)
         rows.append(
             TestRow(
