@@ -763,6 +763,9 @@ class Runner:
                 sdk_task = getattr(results, "_task", None)  # the SDK's background consumer
                 if sdk_task is not None and not sdk_task.done():
                     sdk_task.cancel()
+        if not self.is_local:
+            # Runs are uploaded by the client's background batcher: make them visible before we report.
+            await _flush_client(self._sdk_client())
         settled = self._settle(experiment, active, status, failure, total, sink, prior, finish_status)
         if external_cancel:
             raise asyncio.CancelledError()
@@ -816,6 +819,16 @@ class Runner:
             metadata=ex.metadata or {},
             created_at=ex.created_at or datetime.now(timezone.utc),
         )
+
+
+async def _flush_client(client: Any) -> None:
+    flush = getattr(client, "flush", None)
+    if flush is None:
+        return
+    try:
+        await asyncio.to_thread(flush)
+    except Exception:  # noqa: BLE001 - a failed flush is retried by the client's own batcher
+        pass
 
 
 def _safe_url(results: Any) -> str | None:

@@ -207,7 +207,7 @@ class ExperimentsScreen(Screen["str | None"]):
             self.query_one("#experiments-hint", Static).update("No experiments yet — start one with ctrl+r.")
 
     def _mark_cell(self, experiment_id: str) -> Text:
-        return Text("●", style="bold $accent" if False else "bold cyan") if experiment_id in self.marked else Text(" ")
+        return Text("●", style="bold cyan") if experiment_id in self.marked else Text(" ")
 
     def _highlighted(self) -> str | None:
         table = self.query_one("#experiments-table", DataTable)

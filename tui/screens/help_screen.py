@@ -21,6 +21,7 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, sections: list[tuple[str, list[BindingType]]]) -> None:
         super().__init__(classes="modal")
         self.sections = sections
+        self.plain_text = ""  # the table as plain lines, for tests and screen readers
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog wide-dialog") as dialog:
@@ -40,7 +41,9 @@ class HelpScreen(ModalScreen[None]):
                 if not isinstance(b, Binding):
                     b = Binding(*b)
                 help_text = b.description + (f" — {b.tooltip}" if b.tooltip else "")
-                table.add_row(_key_label(self.app, b.key), help_text)
+                key = _key_label(self.app, b.key)
+                table.add_row(key, help_text)
+                self.plain_text += f"{key}\t{help_text}\n"
             table.add_row("", "")
         return table
 
