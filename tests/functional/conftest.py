@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from tui.app import EvalTuiApp
 from tui.backend.config import Settings
@@ -14,7 +15,10 @@ from tui.backend.config import Settings
 async def settle(pilot: Pilot, rounds: int = 3) -> None:
     """Let thread workers, their messages and the debounce timers run to the end."""
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass  # an exclusive worker replaced by a newer one
         await pilot.pause(0.1)
 
 

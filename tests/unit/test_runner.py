@@ -393,7 +393,7 @@ def test_remote_run_uploads_runs_and_feedback_to_an_experiment(langsmith_env):
     fake.seed_rule("Server rule", dataset_id=ds["id"])
 
     async def target(inputs: dict) -> dict:
-        if inputs["q"] == "q2":
+        if inputs["q"] == "q2" and not FIXED.get("q2"):
             raise ValueError("cannot answer q2")
         return {"a": inputs["q"].replace("q", "a")}
 
@@ -420,8 +420,21 @@ def test_remote_run_uploads_runs_and_feedback_to_an_experiment(langsmith_env):
         assert sorted(f["score"] for f in feedback) == [True, True] or sorted(f["score"] for f in feedback) == [1, 1]
         assert of(events, ev.TargetFailed)[0].error == "ValueError: cannot answer q2"
         assert events[-1].summary == {"exact": 1.0}
+
+        # Retry re-runs only q2, into the same LangSmith experiment.
+        FIXED["q2"] = True
+        retry_events: list = []
+        again = asyncio.run(Runner(backend).retry_failed(experiment.id, retry_events.append, target=target,
+                                                         evaluators=[exact]))
+        assert again.id == experiment.id and retry_events[0].total == 1
+        assert [e.result.inputs for e in of(retry_events, ev.ExampleFinished)] == [{"q": "q2"}]
+        assert retry_events[-1].summary == {"exact": 1.0} and retry_events[-1].counts["target_errors"] == 0
     finally:
+        FIXED.clear()
         backend.close()
+
+
+FIXED: dict[str, bool] = {}
 
 
 def test_summarize_counts_bools_as_ones_and_skips_errors():

@@ -49,7 +49,7 @@ from .events import (
     null_sink,
 )
 from .models import Example, Experiment, ExperimentResult, Rule, Score
-from .targets import LoadedTarget, TargetLoadError, load_target
+from .targets import LoadedTarget, TargetLoadError, load_target  # noqa: F401 - re-exported
 
 EvaluatorSpec = Any  # a callable, an evaluators.NormalizedEvaluator, or "file.py:fn" / "module:fn"
 
@@ -527,10 +527,7 @@ class Runner:
         )
 
     def _prepare(self, options: RunOptions):
-        try:
-            target = load_target(options.target)
-        except TargetLoadError:
-            raise
+        target = load_target(options.target)  # TargetLoadError names what is wrong
         if options.max_concurrency is not None and options.max_concurrency < 1:
             raise errors.InvalidInput("max concurrency must be at least 1.")
         if options.limit is not None and options.limit < 1:

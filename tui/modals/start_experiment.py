@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -216,7 +217,8 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
         self.backend_kind = backend_kind
         picks = set(self.preset.evaluators)
         selection = self.query_one("#start-evaluators", SelectionList)
-        selection.add_options([Selection(c.label, c.spec, c.spec in picks) for c in choices.evaluators])
+        # Text, not markup: the labels contain "[Method 2]"-style brackets.
+        selection.add_options([Selection(Text(c.label), c.spec, c.spec in picks) for c in choices.evaluators])
         if self.mode == "run":
             select = self.query_one("#start-dataset", Select)
             select.set_options([(f"{d.name} ({d.example_count})", d.id) for d in choices.datasets])

@@ -126,6 +126,10 @@ def _clock_text(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def means_text(stats: RunStats) -> Text:
     text = Text()
     for key, (mean, n, errors) in stats.means().items():
@@ -238,6 +242,7 @@ class RunnerPane(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = "Runner"
+        self.query_one("#runner-progress-row").display = False  # an idle bar would animate
         self._timer = self.set_interval(self.flush_interval, self.flush, pause=True)
 
     @property
@@ -325,9 +330,9 @@ class RunnerPane(Vertical):
             errors = counts.get("target_errors", 0), counts.get("evaluator_errors", 0)
             parts = [f"done — {counts.get('examples', stats.done)} examples"]
             if errors[0]:
-                parts.append(f"{errors[0]} target errors")
+                parts.append(_plural(errors[0], "target error"))
             if errors[1]:
-                parts.append(f"{errors[1]} evaluator errors")
+                parts.append(_plural(errors[1], "evaluator error"))
             if errors[0] or errors[1]:
                 parts.append("ctrl+f retries them")
             stats.message = " · ".join(parts)
@@ -344,11 +349,12 @@ class RunnerPane(Vertical):
             who = "rules" if stats.rules_run_by == "local" else "server rules"
             extra += f" · {who}: {', '.join(stats.rules)}"
         self.query_one("#runner-title", Static).update(f"{title} · {state}{extra}")
+        self.query_one("#runner-progress-row").display = True
         bar = self.query_one("#runner-progress", ProgressBar)
         bar.update(total=max(stats.total, 1), progress=min(stats.done, max(stats.total, 1)))
         parts = [f"{stats.done}/{stats.total}"]
         if stats.target_errors:
-            parts.append(f"{stats.target_errors} target errors")
+            parts.append(_plural(stats.target_errors, "target error"))
         if self.show_timing:
             rate = stats.rate(now)
             eta = stats.eta(now)

@@ -1,0 +1,143 @@
+"""The same flows against the fake LangSmith server, through the real langsmith.Client."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.functional.conftest import select_local, select_rule, settle
+from tui.app import EvalTuiApp
+from tui.backend.config import Settings
+from tui.modals.confirm_delete_modal import ConfirmDeleteModal
+from tui.modals.replace_modal import ReplaceModal
+from tui.modals.upload_modal import UploadModal
+from tui.screens.main_screen import MainScreen
+
+SIZE = (120, 36)
+SAMPLES = Path(__file__).resolve().parents[2] / "tui" / "backend" / "samples"
+OLD_CODE = "def perform_eval(run, example):\n    return {'score': 0}\n"
+
+
+@pytest.fixture
+def remote(langsmith_env, evaltui_home, tmp_path):
+    """(fake server, app factory) with one dataset and the sample evaluator files."""
+    ds = langsmith_env.seed_dataset(
+        "QA", [({"query": f"q{i}"}, {"expected_response": f"a{i}"}) for i in range(12)]
+    )
+    directory = tmp_path / "evaluators"
+    directory.mkdir()
+    for f in SAMPLES.glob("*.py"):
+        shutil.copy(f, directory / f.name)
+
+    def make() -> EvalTuiApp:
+        return EvalTuiApp(Settings.from_env(backend="langsmith"), evaluator_dir=directory)
+
+    return langsmith_env, ds, make
+
+
+async def test_remote_upload_confirm_sends_rule(remote):
+    fake, ds, make = remote
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "LangSmith" in str(app.screen.status.render())
+        select_local(app, "exact_match_evaluator")
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, UploadModal)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+    body = fake.requests_to("POST", "/runs/rules")[-1].json
+    assert body["display_name"] == "exact_match_evaluator" and body["dataset_id"] == ds["id"]
+    assert "def perform_eval" in body["code_evaluators"][0]["code"]
+    assert [r["display_name"] for r in fake.rules.values()] == ["exact_match_evaluator"]
+
+
+async def test_remote_upload_decline_sends_nothing(remote):
+    fake, _, make = remote
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_local(app, "exact_match_evaluator")
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+    assert fake.requests_to("POST", "/runs/rules") == [] and fake.rules == {}
+
+
+async def test_remote_replace_decline_then_confirm(remote):
+    fake, ds, make = remote
+    rule = fake.seed_rule("exact_match_evaluator", OLD_CODE, dataset_id=ds["id"])
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_local(app, "exact_match_evaluator")
+        await pilot.press("U")
+        await settle(pilot)
+        assert isinstance(app.screen, ReplaceModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert fake.requests_to("PATCH", "/runs/rules") == []
+        await pilot.press("U")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+    patch = fake.requests_to("PATCH", f"/runs/rules/{rule['id']}")[-1].json
+    assert "def perform_eval" in patch["code_evaluators"][0]["code"]
+    assert "'score': 0" not in fake.rules[rule["id"]]["code_evaluators"][0]["code"]
+
+
+async def test_remote_delete_decline_then_confirm(remote):
+    fake, ds, make = remote
+    rule = fake.seed_rule("old_rule", OLD_CODE, dataset_id=ds["id"])
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_rule(app, "old_rule")
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDeleteModal)
+        await pilot.press("n")
+        await settle(pilot)
+        assert rule["id"] in fake.rules
+        select_rule(app, "old_rule")
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await settle(pilot)
+    assert rule["id"] not in fake.rules
+
+
+async def test_remote_server_errors_are_messages_and_app_keeps_working(remote):
+    fake, ds, make = remote
+    fake.inject("*", r"^/runs/rules", status=500, times=50)
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, MainScreen)
+        assert app.screen.datasets.datasets  # the rest still loaded
+        messages = [n.message for n in app._notifications]
+        assert any("rules" in m.lower() or "server" in m.lower() for m in messages)
+        assert not any("Traceback" in m for m in messages)
+        fake.clear_faults()
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.screen.status.state == "connected"
+
+
+async def test_bad_key_shows_not_connected_without_the_key(remote, monkeypatch):
+    fake, _, make = remote
+    secret = "lsv2_pt_wrongwrongwrong0000000000_zz99"
+    monkeypatch.setenv("LANGSMITH_API_KEY", secret)
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.status.state == "error"
+        svg = app.export_screenshot()
+        assert secret not in svg and "wrongwrong" not in svg
+        assert "lsv2_…zz99" in str(app.screen.status.render())
+        assert all(secret not in n.message for n in app._notifications)

@@ -1,0 +1,243 @@
+"""Pilot tests of the runner pane against a real LocalBackend and the real Runner."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import SelectionList, Static
+
+from tui.backend.events import ExampleFinished, ExperimentStarted, RunFinished
+from tui.backend.local import LocalBackend
+from tui.backend.models import ExperimentResult, Score
+from tui.backend.runner import RunOptions
+from tui.modals.result_cell_modal import ResultCellModal
+from tui.modals.start_experiment import StartExperimentModal
+from tui.widgets.runner_pane import RunnerPane
+
+DATASET = "Skills: Final Response"
+SLOW_TARGET = '''
+import time
+
+def slow(inputs):
+    time.sleep(0.05)
+    return {"answer": "x"}
+'''
+FLAKY_TARGET = '''
+def flaky(inputs):
+    raise RuntimeError("target is down")
+'''
+
+
+class HarnessApp(App[None]):
+    """A minimal app hosting the runner pane, like the main screen's `#runner-pane` container."""
+
+    def __init__(self, backend, evaluator_dir: Path | None = None, export_dir: Path | None = None,
+                 show_timing: bool = False) -> None:
+        super().__init__()
+        self.backend = backend
+        self.pane_args = dict(evaluator_dir=evaluator_dir, export_dir=export_dir, show_timing=show_timing,
+                              rule_seed=1)
+
+    def compose(self) -> ComposeResult:
+        yield RunnerPane(lambda: self.backend, **self.pane_args)
+
+    def on_mount(self) -> None:
+        self.query_one(RunnerPane).grid.focus()
+
+
+@pytest.fixture
+def backend(evaltui_home: Path):
+    b = LocalBackend(evaltui_home / "workspace.sqlite3")
+    yield b
+    b.close()
+
+
+async def wait_until(pilot, predicate, timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        if loop.time() > end:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.05)
+
+
+def ended(pane: RunnerPane) -> bool:
+    return pane.stats.status in ("done", "cancelled", "failed") and not pane.running
+
+
+async def test_start_from_modal_runs_to_100_percent_and_opens_a_cell(backend, evaltui_home):
+    app = HarnessApp(backend, evaluator_dir=evaltui_home / "evaluators")
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(RunnerPane)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, StartExperimentModal)
+                         and app.screen.query_one(SelectionList).option_count > 0)
+        modal = app.screen
+        selection = modal.query_one(SelectionList)
+        selection.select("evaluators:exact_match_evaluator")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: ended(pane))
+        assert pane.stats.status == "done"
+        assert pane.stats.done == pane.stats.total == 24
+        bar = pane.query_one("#runner-progress")
+        assert bar.percentage == 1.0
+        assert "exact_match" in str(pane.query_one("#runner-means", Static).render())
+        assert pane.grid.row_count == 24
+        stored = backend.list_results(pane.stats.experiment_id)
+        assert len(stored) == 24
+        # open a cell: move to the first evaluator column and select it
+        pane.grid.focus()
+        pane.grid.move_cursor(row=0, column=2)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ResultCellModal))
+        assert app.screen.key == "exact_match"
+        assert app.screen.query_one("#cell-inputs", Static).render()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ResultCellModal))
+
+
+async def test_modal_validates_concurrency(backend, evaltui_home):
+    app = HarnessApp(backend, evaluator_dir=evaltui_home / "evaluators")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, StartExperimentModal)
+                         and app.screen.query_one(SelectionList).option_count > 0)
+        modal = app.screen
+        modal.query_one(SelectionList).select("evaluators:exact_match_evaluator")
+        modal.query_one("#start-concurrency").value = "0"
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, StartExperimentModal)
+        assert "at least 1" in str(modal.query_one("#start-error", Static).render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, StartExperimentModal)
+        assert backend.list_experiments() == []
+
+
+async def test_cancel_mid_run_keeps_finished_results(backend, tmp_path):
+    (tmp_path / "slow.py").write_text(SLOW_TARGET)
+    app = HarnessApp(backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(RunnerPane)
+        pane.start(RunOptions(dataset=DATASET, target=f"{tmp_path / 'slow.py'}:slow",
+                              evaluators=["evaluators:exact_match_evaluator"], max_concurrency=1))
+        await wait_until(pilot, lambda: pane.stats.done >= 3)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: ended(pane))
+        assert pane.stats.status == "cancelled"
+        message = str(pane.query_one("#runner-status", Static).render())
+        assert message.startswith("cancelled — ") and message.endswith(" kept")
+        kept = int(message.split("— ")[1].split()[0])
+        assert 3 <= kept < 24
+        experiment = backend.get_experiment(pane.stats.experiment_id)
+        assert experiment.status == "cancelled"
+        assert len(backend.list_results(experiment.id)) == kept
+
+
+async def test_retry_failed_and_rescore(backend, tmp_path):
+    (tmp_path / "flaky.py").write_text(FLAKY_TARGET)
+    app = HarnessApp(backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(RunnerPane)
+        pane.start(RunOptions(dataset=DATASET, target=f"{tmp_path / 'flaky.py'}:flaky",
+                              evaluators=["evaluators:exact_match_evaluator"], limit=5))
+        await wait_until(pilot, lambda: ended(pane))
+        experiment_id = pane.stats.experiment_id
+        assert pane.stats.target_errors == 5
+        assert all(r.error for r in backend.list_results(experiment_id))
+        # fix the target in place, then retry only the failed examples
+        (tmp_path / "flaky.py").write_text("def flaky(inputs):\n    return {'answer': 'ok'}\n")
+        await pilot.press("ctrl+f")
+        await wait_until(pilot, lambda: pane.stats.status == "running" or ended(pane))
+        await wait_until(pilot, lambda: ended(pane))
+        assert pane.stats.status == "done"
+        stored = backend.list_results(experiment_id)
+        assert len(stored) == 5 and not any(r.error for r in stored)
+        assert pane.grid.row_count == 5
+        # re-score with a second evaluator: new column, same rows, target not re-run
+        pane.rescore(experiment_id, ["evaluators:trajectory_evaluator"])
+        await wait_until(pilot, lambda: pane.stats.status == "running" or ended(pane))
+        await wait_until(pilot, lambda: ended(pane))
+        stored = backend.list_results(experiment_id)
+        keys = {s.key for r in stored for s in r.scores}
+        assert "exact_match" in keys and len(keys) >= 2
+        assert len(pane.grid.score_keys) >= 2
+
+
+async def test_idle_keys_explain_themselves(backend):
+    app = HarnessApp(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        assert any("No experiment is shown" in n.message for n in app._notifications)
+
+
+# -- snapshots: events fed straight into the pane, timing hidden, so the pictures are stable ----
+
+
+def _result(i: int, score) -> ExperimentResult:
+    if score == "target":
+        scores: tuple = ()
+    elif score == "err":
+        scores = (Score("exact_match", None, error="boom"),)
+    else:
+        scores = (Score("exact_match", score),)
+    return ExperimentResult("exp-1", f"ex-{i:02d}", {"question": f"question number {i}"},
+                            {"answer": f"a{i}"}, {"answer": f"a{i}"},
+                            error="target failed" if score == "target" else None,
+                            scores=scores + ((Score("helpfulness", 0.5),) if scores else ()))
+
+
+def _feed(pane: RunnerPane, n: int, finish: bool) -> None:
+    pane.sink(ExperimentStarted("exp-1", "demo-experiment", 8, rules=("tone_rule",)))
+    values = [True, False, 1.0, "err", 0.0, True, "target", True]
+    for i in range(n):
+        pane.sink(ExampleFinished(_result(i, values[i])))
+    if finish:
+        pane.sink(RunFinished("exp-1", "done", {}, {"examples": 8, "target_errors": 1, "evaluator_errors": 1}))
+    pane.flush()
+
+
+def test_snapshot_idle(snap_compare, backend):
+    assert snap_compare(HarnessApp(backend), terminal_size=(100, 24))
+
+
+def test_snapshot_running(snap_compare, backend):
+    async def run_before(pilot):
+        _feed(pilot.app.query_one(RunnerPane), 4, finish=False)
+        await pilot.pause()
+
+    assert snap_compare(HarnessApp(backend), terminal_size=(100, 24), run_before=run_before)
+
+
+def test_snapshot_finished(snap_compare, backend):
+    async def run_before(pilot):
+        _feed(pilot.app.query_one(RunnerPane), 8, finish=True)
+        await pilot.pause()
+
+    assert snap_compare(HarnessApp(backend), terminal_size=(100, 24), run_before=run_before)
+
+
+def test_snapshot_cell_modal(snap_compare, backend):
+    async def run_before(pilot):
+        pane = pilot.app.query_one(RunnerPane)
+        _feed(pane, 8, finish=True)
+        await pilot.pause()
+        pane.grid.move_cursor(row=3, column=2)
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(HarnessApp(backend), terminal_size=(100, 30), run_before=run_before)
+
+
+def test_snapshot_start_modal(snap_compare, backend, evaltui_home):
+    async def run_before(pilot):
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, StartExperimentModal)
+                         and pilot.app.screen.query_one(SelectionList).option_count > 0)
+        await pilot.pause()
+
+    app = HarnessApp(backend, evaluator_dir=evaltui_home / "evaluators")
+    assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)

@@ -1,0 +1,124 @@
+"""SVG snapshots of each screen and modal at 100x30, made deterministic by a fixed EVALTUI_HOME.
+
+Update with `pytest tests/functional/test_snapshots.py --snapshot-update` and review the SVGs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.functional.conftest import local_backend, select_local, select_rule, settle
+from tui.app import EvalTuiApp
+from tui.backend.config import Settings
+from tui.backend.models import RuleSpec
+
+SIZE = (100, 30)
+FIXED_HOME = Path("/tmp/evaltui-snapshot-home/home")  # the same path string on every run
+FAKE_SECRET = "lsv2_pt_snapshotsecret0000000000_k3y9"
+
+
+@pytest.fixture
+def snap_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """A local-backend app on a fresh workspace at a fixed path, with a known secret in env."""
+    shutil.rmtree(FIXED_HOME.parent, ignore_errors=True)
+    FIXED_HOME.mkdir(parents=True)
+    monkeypatch.setenv("EVALTUI_HOME", str(FIXED_HOME))
+    monkeypatch.setenv("LANGSMITH_API_KEY", FAKE_SECRET)  # must never be drawn
+    monkeypatch.chdir(tmp_path)
+    backend = local_backend(FIXED_HOME)
+    ds = backend.get_dataset("Skills: Final Response")
+    backend.create_rule(RuleSpec(
+        name="exact_match_evaluator", dataset_id=ds.id, sampling_rate=0.5,
+        code="def perform_eval(run, example):\n    return {'score': 0}\n",
+    ))
+    backend.close()
+    yield EvalTuiApp(Settings.from_env(backend="local"))
+    shutil.rmtree(FIXED_HOME.parent, ignore_errors=True)
+
+
+def _compare(snap_compare, app, steps=None) -> None:
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        if steps:
+            await steps(pilot)
+            await settle(pilot)
+        svg = app.export_screenshot()
+        assert FAKE_SECRET not in svg and "snapshotsecret" not in svg
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_main_screen(snap_compare, snap_app):
+    _compare(snap_compare, snap_app)
+
+
+def test_upload_modal(snap_compare, snap_app):
+    async def steps(pilot):
+        select_local(snap_app, "trajectory_evaluator")
+        await pilot.press("u")
+
+    _compare(snap_compare, snap_app, steps)
+
+
+def test_replace_modal(snap_compare, snap_app):
+    async def steps(pilot):
+        select_local(snap_app, "exact_match_evaluator")
+        await pilot.press("U")
+
+    _compare(snap_compare, snap_app, steps)
+
+
+def test_delete_modal(snap_compare, snap_app):
+    async def steps(pilot):
+        select_rule(snap_app, "exact_match_evaluator")
+        await pilot.press("d")
+
+    _compare(snap_compare, snap_app, steps)
+
+
+def test_test_modal(snap_compare, snap_app):
+    async def steps(pilot):
+        select_local(snap_app, "exact_match_evaluator")
+        await pilot.press("t")
+
+    _compare(snap_compare, snap_app, steps)
+
+
+def test_help_screen(snap_compare, snap_app):
+    async def steps(pilot):
+        await pilot.press("question_mark")
+
+    _compare(snap_compare, snap_app, steps)
+
+
+def test_example_modal(snap_compare, snap_app):
+    async def steps(pilot):
+        await pilot.press("4", "enter")
+
+    _compare(snap_compare, snap_app, steps)
+
+
+def test_filter_bar(snap_compare, snap_app):
+    async def steps(pilot):
+        await pilot.press("slash", *"match")
+
+    _compare(snap_compare, snap_app, steps)
+
+
+def test_error_modal(snap_compare, snap_app):
+    async def steps(pilot):
+        from tui.modals.error_modal import ErrorModal
+
+        snap_app.push_screen(ErrorModal("Upload failed", "The LangSmith server answered 500 twice."))
+
+    _compare(snap_compare, snap_app, steps)
+
+
+def test_small_terminal_80x24(snap_compare, snap_app):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+
+    assert snap_compare(snap_app, terminal_size=(80, 24), run_before=run_before)
