@@ -566,7 +566,7 @@ class FakeLangSmith:
             items = [r for r in items if r.get("trace_id") in traces]
         limit = body.get("limit") or 100
         offset = int(body.get("cursor") or 0)
-        page = items[offset : offset + limit]
+        page = [_public_run(r) for r in items[offset : offset + limit]]
         nxt = str(offset + limit) if offset + limit < len(items) else None
         return 200, {"runs": page, "cursors": {"next": nxt}}
 
@@ -574,7 +574,7 @@ class FakeLangSmith:
         run = self.runs.get(id)
         if run is None:
             raise HttpError(404, f"Run {id} not found")
-        return 200, run
+        return 200, _public_run(run)
 
     def _store_feedback(self, body: dict) -> dict:
         fb = dict(body)
@@ -669,3 +669,8 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         except ValueError:
             parts[name] = payload
     return parts
+
+
+def _public_run(run: dict) -> dict:
+    """A stored run as the API returns it: the SDK's Run model rejects ingestion-only keys."""
+    return {k: v for k, v in run.items() if k != "attachments"}

@@ -467,12 +467,16 @@ class LangSmithBackend:
                 )
 
     def finish_experiment(self, experiment_id: str, status: str) -> None:
-        """Set the experiment's end time and record the status in its metadata."""
+        """Set the experiment's end time and record the status in its metadata (merged, so
+        what the SDK wrote there is kept)."""
+        project = self._call(self.client.read_project, project_id=experiment_id)
+        metadata = dict((getattr(project, "extra", None) or {}).get("metadata") or {})
+        metadata["evaltui_status"] = status
         self._call(
             self.client.update_project,
             experiment_id,
             end_time=datetime.now(timezone.utc),
-            metadata={"evaltui_status": status},
+            metadata=metadata,
         )
 
     def list_experiments(self, dataset_id: str | None = None) -> list[Experiment]:
@@ -547,7 +551,7 @@ class LangSmithBackend:
                     inputs=dict(run.get("inputs") or {}),
                     outputs=run.get("outputs"),
                     reference_outputs=references.get(example_id, {}),
-                    error=run.get("error"),
+                    error=_first_line(run.get("error")),
                     scores=scores,
                     latency_ms=(end - start).total_seconds() * 1000 if start and end else None,
                 )
@@ -561,3 +565,10 @@ class LangSmithBackend:
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
             self._client = None
+
+
+def _first_line(error: str | None) -> str | None:
+    """The SDK stores `repr(exc)` plus a traceback; the first line is what a user needs."""
+    if not error:
+        return error
+    return error.strip().splitlines()[0]
