@@ -13,6 +13,7 @@ import importlib.util
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .backend.errors import EvaltuiError
 from .cli_support import CliContext
 
 if TYPE_CHECKING:
@@ -46,6 +47,16 @@ def limit_arg(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {text!r}")
+    return value
+
+
+def timeout_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not value > 0:  # also rejects NaN
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text!r}")
     return value
 
 
@@ -130,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--function", required=True, help="function name in the file")
     p.add_argument("--dataset", required=True, help="dataset whose examples make the pairs")
     p.add_argument("--limit", type=limit_arg, default=10, help="examples to use (default 10)")
+    p.add_argument(
+        "--timeout", type=timeout_arg, default=30.0,
+        help="seconds one evaluator call may take (default 30)",
+    )
     p.set_defaults(handler=cmd_test)
 
     _register_optional_commands(sub)
@@ -198,6 +213,19 @@ def format_test_report(report: TestReport) -> str:
 # -- command handlers ------------------------------------------------------------------
 
 
+def _nothing_changed(exc: EvaltuiError, sentence: str) -> EvaltuiError:
+    """Say so when a server or workspace failure stopped a command before it changed anything.
+
+    Input errors (unknown name, bad file or flag) go without it: nothing could have happened.
+    """
+    from .backend.errors import Ambiguous, EvaluatorLoadError, InvalidInput, NotFound
+
+    text = str(exc)
+    if not isinstance(exc, (Ambiguous, EvaluatorLoadError, InvalidInput, NotFound)) and sentence not in text:
+        exc.args = (f"{text} {sentence}",)
+    return exc
+
+
 def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
     rules = ctx.backend.list_rules()
     if not rules:
@@ -214,17 +242,20 @@ def cmd_upload(args: argparse.Namespace, ctx: CliContext) -> int:
     # Flag checks before anything slow, so a typo fails at once.
     ops.validate_name(args.name)
     ops.check_binding_flags(args.dataset, args.project)
-    backend = ctx.backend
-    plan = ops.plan_upload(
-        backend,
-        args.evaluator_file,
-        args.function,
-        args.name,
-        dataset=args.dataset,
-        project=args.project,
-        sample_rate=args.sample_rate,
-        rule_id=args.rule_id,
-    )
+    try:
+        backend = ctx.backend
+        plan = ops.plan_upload(
+            backend,
+            args.evaluator_file,
+            args.function,
+            args.name,
+            dataset=args.dataset,
+            project=args.project,
+            sample_rate=args.sample_rate,
+            rule_id=args.rule_id,
+        )
+    except EvaltuiError as exc:
+        raise _nothing_changed(exc, "Nothing was changed.") from None
     for warning in plan.warnings:
         ctx.err(f"Warning: {warning}")
 
@@ -251,7 +282,10 @@ def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:
     from .backend import ops
 
     ctx.assume_yes = args.yes
-    rule = ops.find_rule(ctx.backend, args.name, args.rule_id)
+    try:
+        rule = ops.find_rule(ctx.backend, args.name, args.rule_id)
+    except EvaltuiError as exc:
+        raise _nothing_changed(exc, "Nothing was deleted.") from None
     if not ctx.confirm(f"Delete evaluator {rule.name!r} ({rule.target_label})?"):
         ctx.out("Cancelled; nothing deleted.")
         return DECLINED_EXIT
@@ -263,7 +297,8 @@ def cmd_test(args: argparse.Namespace, ctx: CliContext) -> int:
     from .backend.tester import test_evaluator
 
     report = test_evaluator(
-        ctx.backend, args.evaluator_file, args.function, args.dataset, limit=args.limit
+        ctx.backend, args.evaluator_file, args.function, args.dataset, limit=args.limit,
+        timeout=args.timeout,
     )
     ctx.out(f"Testing {report.evaluator!r} on {report.dataset!r}")
     ctx.out(format_test_report(report))

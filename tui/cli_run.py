@@ -117,6 +117,8 @@ class CliProgress:
         self._last_pct = -1
         self.final: RunEvent | None = None
         self.started_event = None
+        #: the first error seen per evaluator key ("target" for the target), shown in the summary
+        self.first_errors: dict[str, str] = {}
 
     def __call__(self, event: RunEvent) -> None:
         from .backend import events as ev
@@ -124,10 +126,14 @@ class CliProgress:
         kind = type(event)
         if kind is ev.ExampleFinished:
             self.done += 1
-            self.evaluator_errors += sum(1 for s in event.result.scores if s.error)
+            for score in event.result.scores:
+                if score.error:
+                    self.evaluator_errors += 1
+                    self.first_errors.setdefault(score.key, score.error)
             self._tick()
         elif kind is ev.TargetFailed:
             self.target_errors += 1
+            self.first_errors.setdefault("target", event.error)
         elif kind is ev.ExperimentStarted:
             self.started_event = event
             self.total, self.name, self.started = event.total, event.name, time.monotonic()
@@ -285,6 +291,7 @@ def _print_run_summary(ctx: CliContext, args, progress: CliProgress, experiment,
             "summary": {r["key"]: {"mean": r["mean"], "n": r["n"], "errors": r["errors"]} for r in rows},
             "rules": list(started.rules) if started else [],
             "rules_run_by": started.rules_run_by if started else None,
+            "first_errors": dict(progress.first_errors),
         }
         ctx.out(json.dumps(doc, indent=2))
         return
@@ -294,6 +301,11 @@ def _print_run_summary(ctx: CliContext, args, progress: CliProgress, experiment,
     )
     name = experiment.name if experiment else progress.name
     ctx.out(table)
+    if progress.first_errors:
+        ctx.out("")
+        ctx.out("First error of each kind:")
+        for key, message in progress.first_errors.items():
+            ctx.out(f"  {key}: {_clip(message)}")
     ctx.out("")
     ctx.out(
         f"Experiment {name}: {status}, {counts.get('examples', 0)}/{progress.total} examples, "
@@ -301,6 +313,11 @@ def _print_run_summary(ctx: CliContext, args, progress: CliProgress, experiment,
     )
     if experiment is not None and experiment.url:
         ctx.out(f"View it at {experiment.url}")
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    one_line = " ".join(str(text).split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
 
 
 def _experiment_json(experiment, status: str | None = None) -> dict[str, Any] | None:

@@ -604,6 +604,9 @@ class FakeLangSmith:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeLangSmith
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle on, each answer waits ~40 ms for the
+    # client's delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         pass

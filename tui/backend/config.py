@@ -15,6 +15,8 @@ ENV_VARS = (
     "EVALTUI_HOME",
     "EVALTUI_JUDGE_MODEL",
     "EVALTUI_BACKEND",
+    "EVALTUI_HTTP_TIMEOUT",
+    "EVALTUI_LOCK_TIMEOUT",
 )
 
 DEFAULT_ENDPOINT = "https://api.smith.langchain.com"
@@ -72,14 +74,35 @@ class Settings:
         return mask_secret(self.api_key)
 
 
+def _seconds_from_env(name: str, default: float) -> float:
+    """A positive number of seconds from the environment, with a clear error for a bad value."""
+    from .errors import InvalidInput
+
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:  # also rejects NaN
+        raise InvalidInput(f"{name} must be a positive number of seconds, not {raw!r}.")
+    return value
+
+
 def open_backend(settings: Settings):
-    """Build the backend the settings ask for. Imports stay lazy: langsmith is slow to import."""
+    """Build the backend the settings ask for. Imports stay lazy: langsmith is slow to import.
+
+    EVALTUI_HTTP_TIMEOUT (LangSmith requests, default 10 s) and EVALTUI_LOCK_TIMEOUT (waiting for
+    another process holding the workspace's write lock, default 5 s) tune how long evaltui waits.
+    """
     from .errors import InvalidInput
 
     if settings.backend == "local":
         from .local import LocalBackend
 
-        return LocalBackend(settings.home / "workspace.sqlite3")
+        lock_s = _seconds_from_env("EVALTUI_LOCK_TIMEOUT", 5.0)
+        return LocalBackend(settings.home / "workspace.sqlite3", busy_timeout_ms=int(lock_s * 1000))
     if settings.backend == "langsmith":
         if not settings.api_key:
             raise InvalidInput(
@@ -88,6 +111,9 @@ def open_backend(settings: Settings):
         from .langsmith import LangSmithBackend
 
         return LangSmithBackend(
-            api_key=settings.api_key, endpoint=settings.endpoint, workspace_id=settings.workspace_id
+            api_key=settings.api_key,
+            endpoint=settings.endpoint,
+            workspace_id=settings.workspace_id,
+            timeout_s=_seconds_from_env("EVALTUI_HTTP_TIMEOUT", 10.0),
         )
     raise InvalidInput(f"Unknown backend {settings.backend!r}: use 'local' or 'langsmith'.")

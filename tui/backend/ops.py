@@ -253,6 +253,33 @@ def find_rule(backend: Backend, name: str, rule_id: str | None = None) -> Rule:
     return rules[0]
 
 
+class DeleteFailed(EvaltuiError):
+    """Deleting a rule failed; the message says whether the rule is still there."""
+
+    def __init__(self, message: str, cause: EvaltuiError):
+        super().__init__(message)
+        self.cause = cause
+        self.exit_code = cause.exit_code
+
+
 def delete_rule(backend: Backend, rule: Rule) -> str:
-    backend.delete_rule(rule.id)
+    """Delete `rule`. A failure raises DeleteFailed saying whether the rule is still there
+    (a request that timed out or lost its answer may have been applied by the server)."""
+    try:
+        backend.delete_rule(rule.id)
+    except NotFound:
+        pass  # already gone (e.g. a retried DELETE whose first attempt was applied)
+    except EvaltuiError as err:
+        raise DeleteFailed(_delete_failure_message(backend, rule, err), err) from err
     return f"Deleted evaluator {rule.name!r} ({rule.target_label})."
+
+
+def _delete_failure_message(backend: Backend, rule: Rule, err: EvaltuiError) -> str:
+    base = f"Could not delete evaluator {rule.name!r}: {err}"
+    try:
+        still_there = any(r.id == rule.id for r in backend.list_rules(rule.name))
+    except EvaltuiError:
+        return base + " Whether the server deleted it could not be re-checked; run `evaltui list` to see."
+    if still_there:
+        return base + " The rule is still there, unchanged."
+    return base + " The server deleted it anyway: the rule is gone."
