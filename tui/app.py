@@ -15,9 +15,11 @@ from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from .backend.config import Settings
+from .screens.experiments_screen import ExperimentsScreen
 from .screens.help_screen import HelpScreen
 from .screens.main_screen import MainScreen
 from .widgets.filter_bar import FilterBar
+from .widgets.runner_pane import RunnerPane
 from .widgets.source_viewer import SourceViewer
 
 
@@ -94,6 +96,8 @@ class EvalTuiApp(App[int]):
             ]),
             ("Main screen", list(MainScreen.BINDINGS)),
             ("Source viewer (key 3)", list(SourceViewer.BINDINGS)),
+            ("Runner (key 5)", list(RunnerPane.BINDINGS)),
+            ("Experiments list", list(ExperimentsScreen.BINDINGS)),
             ("Lists", [Binding("enter", "select", "Open the row (examples: full JSON)"),
                        Binding("up,down,pageup,pagedown", "move", "Move the cursor")]),
             ("Filter bar", [Binding("enter", "keep", "Keep the filter"), *FilterBar.BINDINGS]),

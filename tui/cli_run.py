@@ -240,7 +240,26 @@ def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.err(f"Error: {message}")
         return 1
     _print_run_summary(ctx, args, progress, experiment, final)
-    return 0
+    return UPLOAD_FAILED_EXIT if _upload_problems(final.counts) else 0
+
+
+UPLOAD_FAILED_EXIT = 1
+MAX_LISTED = 50
+
+
+def _upload_problems(counts: dict[str, Any]) -> list[str]:
+    """Sentences about results that did not reach LangSmith (empty when all arrived)."""
+    lines = []
+    runs, scores = counts.get("upload_missing_runs") or [], counts.get("upload_missing_scores") or []
+    if runs:
+        shown = ", ".join(runs[:MAX_LISTED]) + (" …" if len(runs) > MAX_LISTED else "")
+        lines.append(f"{len(runs)} run(s) failed to upload to LangSmith (example ids: {shown}).")
+    if scores:
+        shown = ", ".join(scores[:MAX_LISTED]) + (" …" if len(scores) > MAX_LISTED else "")
+        lines.append(f"{len(scores)} score(s) failed to upload to LangSmith (example:key: {shown}).")
+    if counts.get("upload_unverified"):
+        lines.append(str(counts["upload_unverified"]))
+    return lines
 
 
 def _run_with_sigint(runner, options, progress) -> Experiment:
@@ -292,7 +311,11 @@ def _print_run_summary(ctx: CliContext, args, progress: CliProgress, experiment,
             "rules": list(started.rules) if started else [],
             "rules_run_by": started.rules_run_by if started else None,
             "first_errors": dict(progress.first_errors),
+            "upload_missing_runs": counts.get("upload_missing_runs", []),
+            "upload_missing_scores": counts.get("upload_missing_scores", []),
         }
+        for line in _upload_problems(counts):
+            ctx.err(f"Warning: {line}")
         ctx.out(json.dumps(doc, indent=2))
         return
     table = format_table(
@@ -313,6 +336,8 @@ def _print_run_summary(ctx: CliContext, args, progress: CliProgress, experiment,
     )
     if experiment is not None and experiment.url:
         ctx.out(f"View it at {experiment.url}")
+    for line in _upload_problems(counts):
+        ctx.err(f"Warning: {line}")
 
 
 def _clip(text: str, limit: int = 200) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Static
 
+from tui.widgets.runner_pane import RunnerPane
+
 from tests.functional.conftest import local_backend, select_local, select_rule, settle
 from tui.backend.bundle import bundle_for_upload
 from tui.backend.models import RuleSpec
@@ -47,7 +49,7 @@ async def test_opens_with_panes_and_status(local_app, evaltui_home):
         assert [d.name for d in screen.datasets.datasets][:1] == ["Skills: Final Response"]
         status = str(screen.status.render())
         assert str(evaltui_home) in status and "connected" in status
-        assert screen.query_one("#runner-pane").query_one("#runner-placeholder")
+        assert screen.query_one("#runner-pane").query_one(RunnerPane)
         assert screen.examples.loaded > 0  # the first dataset's examples are shown
         assert "def " in screen.source.text  # the first function's source is shown
 

@@ -135,3 +135,164 @@ def test_randomized_replace_and_delete_never_lose_a_rule(fake_langsmith: FakeLan
                 assert len(found) == 1 and code_of(found[0]) == code, f"{where}: {other!r} changed"
     assert len(seen_kinds) == len(METHODS) * len(KINDS)
     backend.close()
+
+
+# -- (b) a remote run whose uploads fail ------------------------------------------------------------
+
+
+class FlakyIngestion(FakeLangSmith):
+    """Fails a seeded random share of run-ingestion and feedback calls with 429 or 500."""
+
+    def __init__(self, rate: float, seed: int):
+        super().__init__()
+        self.rate, self.rng, self.flaked = rate, random.Random(seed), 0
+        self.info["batch_ingest_config"]["size_limit"] = 10  # many small uploads, many chances to fail
+
+    @staticmethod
+    def _is_upload(method: str, path: str) -> bool:
+        if path.startswith("/feedback"):
+            return method == "POST"
+        return (method in ("POST", "PATCH") and path.startswith("/runs")
+                and not path.startswith(("/runs/query", "/runs/rules")))
+
+    def handle(self, req):
+        if self._is_upload(req.method, req.path):
+            with self._lock:
+                hit = self.rng.random() < self.rate
+                if hit:
+                    self.flaked += 1
+                    self.requests.append(req)
+            if hit:
+                status = self.rng.choice((429, 500))
+                req.status = status
+                return status, {"detail": f"Injected flaky upload (HTTP {status})."}, 0.0, False
+        return super().handle(req)
+
+
+def _remote_run(monkeypatch, tmp_path: Path, rate: float, examples: int, seed: int):
+    import json
+
+    from tui.__main__ import main
+
+    fake = FlakyIngestion(rate, seed).start()
+    try:
+        ds = fake.seed_dataset("Big", [({"query": f"q{i}"}, {"expected_response": f"a{i}"})
+                                        for i in range(examples)])
+        monkeypatch.setenv("LANGSMITH_API_KEY", fake.api_key)
+        monkeypatch.setenv("LANGSMITH_ENDPOINT", fake.url)
+        monkeypatch.setenv("EVALTUI_HOME", str(tmp_path / "home"))
+        monkeypatch.chdir(tmp_path)
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["run", "--dataset", "Big", "--target", "demo", "--evaluators", "evaluators:exact_match",
+                     "--max-concurrency", "16", "--json"], stdin=io.StringIO(""), stdout=out, stderr=err)
+        doc = json.loads(out.getvalue())
+        exp_id = doc["experiment"]["id"]
+        with fake._lock:
+            runs = {str(r.get("reference_example_id")): r["id"] for r in fake.runs.values()
+                    if r.get("session_id") == exp_id and not r.get("parent_run_id") and r.get("end_time")}
+            scored = {str(f.get("run_id")) for f in fake.feedback.values() if f.get("key") == "exact_match"}
+        all_ids = {e["id"] for e in fake.examples_of(ds["id"])}
+        return code, doc, err.getvalue(), fake, runs, scored, all_ids
+    finally:
+        fake.stop()
+
+
+@pytest.mark.parametrize("rate, examples, seed", [(0.2, 500, 1), (0.9, 60, 2)], ids=["20pct-500", "90pct-60"])
+def test_remote_run_with_flaky_uploads_lists_every_missing_result(monkeypatch, tmp_path, rate, examples, seed):
+    code, doc, err, fake, runs, scored, all_ids = _remote_run(monkeypatch, tmp_path, rate, examples, seed)
+    assert fake.flaked > 0
+    assert doc["status"] == "done" and doc["finished"] == examples, err[-2000:]
+    missing_runs = set(doc["upload_missing_runs"])
+    missing_scores = {s.rsplit(":", 1)[0] for s in doc["upload_missing_scores"]}
+    # Every example is either on the server (with its score) or listed as failed to upload.
+    for ex_id in all_ids:
+        if ex_id in missing_runs:
+            assert ex_id not in runs
+        elif ex_id in missing_scores:
+            assert runs[ex_id] not in scored
+        else:
+            assert ex_id in runs and runs[ex_id] in scored, f"{ex_id} silently dropped"
+    if rate > 0.5:  # so many failures that some uploads run out of retries: the listing is exercised
+        assert missing_runs or missing_scores
+    if missing_runs or missing_scores:
+        assert code == 1 and "failed to upload to LangSmith" in err
+    else:
+        assert code == 0
+    assert "Traceback" not in err and fake.api_key not in err
+
+
+# -- (c) Ctrl+C / cancel --------------------------------------------------------------------------
+
+SLOW_TARGET = '''\
+import time
+
+
+def agent(inputs):
+    time.sleep(0.02)
+    return {"response": "x"}
+'''
+
+
+def test_cancel_during_a_local_run_keeps_finished_rows(evaltui_home, tmp_path):
+    from tui.backend import events as ev
+    from tui.backend.local import LocalBackend
+    from tui.backend.runner import Runner, RunOptions
+
+    (tmp_path / "slow.py").write_text(SLOW_TARGET)
+    backend = LocalBackend(evaltui_home / "workspace.sqlite3")
+    runner = Runner(backend)
+    seen: list[Any] = []
+
+    def sink(event):
+        seen.append(event)
+        if isinstance(event, ev.ExampleFinished) and sum(isinstance(e, ev.ExampleFinished) for e in seen) == 5:
+            threading.Thread(target=runner.cancel).start()  # like Ctrl+C from another thread
+
+    exp = asyncio.run(runner.run(RunOptions(dataset="Skills: Final Response", target=f"{tmp_path}/slow.py:agent",
+                                            evaluators=["evaluators:exact_match"], max_concurrency=2,
+                                            run_rules=False), sink))
+    final = seen[-1]
+    assert isinstance(final, ev.RunCancelled), final
+    stored = backend.list_results(exp.id)
+    assert len(stored) == final.kept >= 5 and final.kept < final.total
+    assert backend.get_experiment(exp.id).status == "cancelled"
+    assert all(r.scores for r in stored)  # rows are whole: outputs and scores together
+    backend.close()
+
+
+def _interrupt_after(seconds: float) -> threading.Thread:
+    import os
+    import signal
+
+    thread = threading.Thread(target=lambda: (time.sleep(seconds), os.kill(os.getpid(), signal.SIGINT)))
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("replace", [False, True], ids=["create", "replace"])
+def test_ctrl_c_while_an_upload_is_in_flight(langsmith_env, evaltui_home, tmp_path, replace):
+    from tui.__main__ import main
+
+    fake = langsmith_env
+    ds = fake.seed_dataset(DATASET, [({"q": "a"}, {"a": "a"})])
+    old = fake.seed_rule("Existing", dataset_id=ds["id"]) if replace else None
+    path = tmp_path / "ev.py"
+    path.write_text("def f(run, example):\n    return {'key': 'k', 'score': 1}\n")
+    method = "PATCH" if replace else "POST"
+    fake.inject(method, r"^/runs/rules", status=None, delay=1.0)  # served, but slowly
+    out, err = io.StringIO(), io.StringIO()
+    thread = _interrupt_after(0.3)
+    code = main(["upload", str(path), "--name", "Existing", "--function", "f", "--dataset", DATASET,
+                 "--replace", "--yes"], stdin=io.StringIO(""), stdout=out, stderr=err)
+    thread.join()
+    assert code == 130 and "Cancelled." in err.getvalue()
+    assert "Traceback" not in out.getvalue() + err.getvalue()
+    time.sleep(1.0)  # let the server finish the request it was serving
+    found = rules_named(fake, "Existing")
+    assert len(found) == 1, "an interrupted upload must leave exactly one rule"
+    if old is not None:
+        assert found[0]["id"] == old["id"]
+    # The workspace is consistent: listing works and shows it.
+    out = io.StringIO()
+    assert main(["list"], stdin=io.StringIO(""), stdout=out, stderr=io.StringIO()) == 0
+    assert "Existing" in out.getvalue()

@@ -140,6 +140,7 @@ class LangSmithBackend:
         self.retries = retries
         self.backoff = backoff
         self._client: langsmith.Client | None = None
+        self._tracing_client: langsmith.Client | None = None
         self._experiment_names: dict[str, str] = {}
 
     # -- the SDK client and error translation -----------------------------------------------
@@ -147,29 +148,68 @@ class LangSmithBackend:
     def client(self) -> "langsmith.Client":
         if self._client is None:
             from langsmith import Client
-            from urllib3.util.retry import Retry
 
-            retry = Retry(
-                total=self.retries,
-                connect=self.retries,
-                read=False,  # re-raise read timeouts as such (not retried, see class doc)
-                status=self.retries,
-                status_forcelist=_RETRY_STATUSES,
-                backoff_factor=self.backoff,
-                allowed_methods=None,  # also retry POST/PATCH: 429/5xx/refused mean "not applied"
-                raise_on_redirect=False,
-                raise_on_status=False,
-                respect_retry_after_header=True,
-            )
             self._client = Client(
                 api_url=self.endpoint,
                 api_key=self.api_key,
                 workspace_id=self.workspace_id,
-                retry_config=retry,
+                retry_config=self._retry_config(),
                 timeout_ms=int(self.timeout_s * 1000),
                 auto_batch_tracing=False,
             )
         return self._client
+
+    def _retry_config(self) -> Any:
+        from urllib3.util.retry import Retry
+
+        return Retry(
+            total=self.retries,
+            connect=self.retries,
+            read=False,  # re-raise read timeouts as such (not retried, see class doc)
+            status=self.retries,
+            status_forcelist=_RETRY_STATUSES,
+            backoff_factor=self.backoff,
+            allowed_methods=None,  # also retry POST/PATCH: 429/5xx/refused mean "not applied"
+            raise_on_redirect=False,
+            raise_on_status=False,
+            respect_retry_after_header=True,
+        )
+
+    def tracing_client(self) -> "langsmith.Client":
+        """A second client for experiment uploads, with the SDK's background batcher on.
+
+        With the batcher off, a run upload that fails after its retries raises inside the SDK's
+        traceable wrapper and `aevaluate` then stops the whole experiment. Batched, a failed upload
+        is only logged; the runner finds what is missing afterwards (`missing_uploads`).
+        """
+        if self._tracing_client is None:
+            from langsmith import Client
+
+            self._tracing_client = Client(
+                api_url=self.endpoint,
+                api_key=self.api_key,
+                workspace_id=self.workspace_id,
+                retry_config=self._retry_config(),
+                timeout_ms=int(self.timeout_s * 1000),
+                auto_batch_tracing=True,
+            )
+        return self._tracing_client
+
+    def missing_uploads(
+        self, experiment_id: str, expected: dict[str, set[str]]
+    ) -> dict[str, list[str]]:
+        """Compare what the server has for an experiment with what the run produced.
+
+        `expected` maps example id -> evaluator keys scored for it. Returns
+        `{"runs": [example ids without a run], "scores": ["<example id>:<key>", ...]}`.
+        """
+        stored = self.list_results(experiment_id)
+        runs = {r.example_id: {s.key for s in r.scores} for r in stored}
+        missing_runs = sorted(ex for ex in expected if ex not in runs)
+        missing_scores = sorted(
+            f"{ex}:{key}" for ex, keys in expected.items() if ex in runs for key in keys - runs[ex]
+        )
+        return {"runs": missing_runs, "scores": missing_scores}
 
     def _translate(self, exc: BaseException) -> errors.EvaltuiError:
         """Map an SDK / requests exception to a user-facing error. Never uses the SDK's text
@@ -559,6 +599,13 @@ class LangSmithBackend:
         return results
 
     def close(self) -> None:
+        if self._tracing_client is not None:
+            try:
+                self._tracing_client.flush()
+                self._tracing_client.session.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+            self._tracing_client = None
         if self._client is not None:
             try:
                 self._client.session.close()

@@ -466,7 +466,10 @@ class Runner:
 
     def _sdk_client(self):
         if not self.is_local:
-            return self.backend.client
+            # Uploads through the SDK's batcher: a failed upload must not stop the run (see
+            # LangSmithBackend.tracing_client); what went missing is checked after the run.
+            make = getattr(self.backend, "tracing_client", None)
+            return make() if make is not None else self.backend.client
         if self._client is None:
             self._client = _offline_client()
         return self._client
@@ -760,10 +763,14 @@ class Runner:
                 sdk_task = getattr(results, "_task", None)  # the SDK's background consumer
                 if sdk_task is not None and not sdk_task.done():
                     sdk_task.cancel()
+        upload_check: dict[str, Any] = {}
         if not self.is_local:
             # Runs are uploaded by the client's background batcher: make them visible before we report.
             await _flush_client(self._sdk_client())
-        settled = self._settle(experiment, active, status, failure, total, sink, prior, finish_status)
+            if experiment is not None and active.finished:
+                upload_check = await asyncio.to_thread(_check_uploads, self.backend, experiment.id, active)
+        settled = self._settle(experiment, active, status, failure, total, sink, prior, finish_status,
+                               upload_check)
         if external_cancel:
             raise asyncio.CancelledError()
         if failure is not None and experiment is None:
@@ -772,7 +779,7 @@ class Runner:
 
     def _settle(self, experiment: Experiment | None, active: _ActiveRun, status: str, failure: str | None,
                 total: int, sink: ProgressSink, prior: list[ExperimentResult] | None,
-                keep_status: str | None = None) -> Experiment:
+                keep_status: str | None = None, upload_check: dict[str, Any] | None = None) -> Experiment:
         """Write what finished, mark the experiment, and emit the final event."""
         flush_error = None
         if active.record:
@@ -787,6 +794,7 @@ class Runner:
         merged.update(active.finished)
         summary, counts = summarize(merged.values())
         counts["finished_now"] = len(active.finished)
+        counts.update(upload_check or {})
         if failure is not None or flush_error is not None:
             status = "failed"
         # Re-scoring leaves the experiment's own status alone unless it breaks.
@@ -816,6 +824,23 @@ class Runner:
             metadata=ex.metadata or {},
             created_at=ex.created_at or datetime.now(timezone.utc),
         )
+
+
+def _check_uploads(backend, experiment_id: str, active: _ActiveRun) -> dict[str, Any]:
+    """Which finished rows the LangSmith server lacks (a run, or a score): none may vanish silently.
+
+    Returns counts entries: `upload_missing_runs` (example ids), `upload_missing_scores`
+    (`"<example id>:<key>"`), or `upload_unverified` (why the check itself failed).
+    """
+    check = getattr(backend, "missing_uploads", None)
+    if check is None:
+        return {}
+    expected = {ex_id: {s.key for s in r.scores} for ex_id, r in active.finished.items()}
+    try:
+        missing = check(experiment_id, expected)
+    except errors.EvaltuiError as exc:
+        return {"upload_unverified": f"Could not check the uploaded results: {exc}"}
+    return {"upload_missing_runs": missing["runs"], "upload_missing_scores": missing["scores"]}
 
 
 async def _flush_client(client: Any) -> None:

@@ -7,6 +7,9 @@ modal shows which rules will score the experiment automatically. It returns a `S
 
 from __future__ import annotations
 
+import inspect
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +19,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
@@ -34,6 +37,7 @@ LIBRARY_EVALUATORS: tuple[tuple[str, str], ...] = (
     ("helpfulness_evaluator", "LLM judge"),
 )
 SIGNATURE_LABELS = {"method1": "Method 1", "method2": "Method 2"}
+MAX_DATASETS_PROBED = 20  # one example each, to suggest evaluators; more would slow the form on LangSmith
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,29 @@ class StartRequest:
 class EvaluatorChoice:
     spec: str  # what the runner loads: "path/file.py:fn" or "evaluators:fn"
     label: str
+    #: string literals in the function's source: which output keys it reads
+    reads: frozenset[str] = frozenset()
+    is_judge: bool = False
+    is_library: bool = False
+
+
+_STRING_LITERAL = re.compile(r"""["']([A-Za-z_][A-Za-z0-9_]*)["']""")
+
+
+def _literals(source: str) -> frozenset[str]:
+    return frozenset(_STRING_LITERAL.findall(source))
+
+
+def suggested_evaluators(choices: list[EvaluatorChoice], reference_keys: set[str]) -> set[str]:
+    """The evaluators that read this dataset's reference keys: local ones first, the library's only
+    when no local function fits (they would score the same keys twice). Judges need OPENAI_API_KEY."""
+    def fits(c: EvaluatorChoice) -> bool:
+        if c.is_judge and not os.environ.get("OPENAI_API_KEY"):
+            return False
+        return bool(c.reads & reference_keys)
+
+    local = {c.spec for c in choices if not c.is_library and fits(c)}
+    return local or {c.spec for c in choices if c.is_library and fits(c)}
 
 
 @dataclass
@@ -56,6 +83,8 @@ class _Choices:
     datasets: list[Dataset] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
     evaluators: list[EvaluatorChoice] = field(default_factory=list)
+    #: dataset id -> reference-output keys of its first example (to suggest evaluators)
+    reference_keys: dict[str, set[str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -76,9 +105,17 @@ def evaluator_choices(evaluator_dir: Path | None) -> tuple[list[EvaluatorChoice]
                 if fn.signature is None:
                     continue
                 kind = "async judge" if fn.is_judge else SIGNATURE_LABELS.get(fn.signature, fn.signature)
-                choices.append(EvaluatorChoice(f"{path}:{fn.name}", f"{path.name}:{fn.name}  [{kind}]"))
+                choices.append(EvaluatorChoice(f"{path}:{fn.name}", f"{path.name}:{fn.name}  [{kind}]",
+                                               _literals(fn.source), fn.is_judge))
+    import evaluators as library
+
     for name, kind in LIBRARY_EVALUATORS:
-        choices.append(EvaluatorChoice(f"evaluators:{name}", f"library: {name}  [{kind}]"))
+        try:
+            source = inspect.getsource(getattr(library, name))
+        except (AttributeError, OSError, TypeError):
+            source = ""
+        choices.append(EvaluatorChoice(f"evaluators:{name}", f"library: {name}  [{kind}]",
+                                       _literals(source), kind == "LLM judge", is_library=True))
     return choices, problems
 
 
@@ -117,14 +154,13 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
     }
     StartExperimentModal .form-label {
         width: 18;
-        padding-top: 1;
     }
     StartExperimentModal .form-row Input, StartExperimentModal .form-row Select {
         width: 1fr;
     }
     StartExperimentModal #start-evaluators {
-        height: 10;
-        margin-top: 1;
+        height: auto;
+        max-height: 10;
     }
     StartExperimentModal .hint {
         color: $text-muted;
@@ -168,15 +204,16 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
 
     def compose(self) -> ComposeResult:
         run = self.mode == "run"
-        with Vertical(id="start-dialog") as dialog:
+        with VerticalScroll(id="start-dialog") as dialog:
             dialog.border_title = self.title_text
             if run:
                 with Horizontal(classes="form-row"):
                     yield Label("Dataset", classes="form-label")
-                    yield Select[str]([], id="start-dataset", prompt="loading datasets…", allow_blank=True)
+                    yield Select[str]([], id="start-dataset", prompt="loading datasets…", allow_blank=True,
+                                      compact=True)
                 with Horizontal(classes="form-row"):
                     yield Label("Target", classes="form-label")
-                    yield Input(self.preset.target, id="start-target",
+                    yield Input(self.preset.target, id="start-target", compact=True,
                                 placeholder="demo, path/to/file.py:function or package.module:function")
                 yield Static("`demo` is the demo agent that answers the demo datasets.", classes="hint")
             yield Static("Evaluators (space to tick)", classes="hint")
@@ -184,15 +221,17 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
             if run:
                 with Horizontal(classes="form-row"):
                     yield Label("Prefix", classes="form-label")
-                    yield Input(self.preset.prefix, id="start-prefix")
+                    yield Input(self.preset.prefix, id="start-prefix", compact=True)
                 with Horizontal(classes="form-row"):
                     yield Label("Max concurrency", classes="form-label")
-                    yield Input(str(self.preset.max_concurrency), id="start-concurrency", type="integer")
+                    yield Input(str(self.preset.max_concurrency), id="start-concurrency", type="integer",
+                                compact=True)
                 yield Static("", id="start-rules")
             yield Static("", id="start-error")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="start-cancel")
-                yield Button("Re-score" if not run else "Start", id="start-submit", variant="primary")
+                yield Button("Cancel", id="start-cancel", compact=True)
+                yield Button("Re-score (ctrl+s)" if not run else "Start (ctrl+s)", id="start-submit",
+                             variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.load_choices()
@@ -206,6 +245,10 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
             backend = self.backend_getter()
             if backend is not None and self.mode == "run":
                 choices.datasets = list(backend.list_datasets())
+                for dataset in choices.datasets[:MAX_DATASETS_PROBED]:
+                    first = next(iter(backend.list_examples(dataset.id, limit=1)), None)
+                    if first is not None:
+                        choices.reference_keys[dataset.id] = set(first.outputs or {})
                 choices.rules = [r for r in backend.list_rules() if r.is_enabled and r.dataset_id]
             choices.evaluators, choices.problems = evaluator_choices(self.evaluator_dir)
         except EvaltuiError as exc:
@@ -238,6 +281,20 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
     @on(Select.Changed, "#start-dataset")
     def _dataset_changed(self, event: Select.Changed) -> None:
         self._show_rules()
+        if not self.preset.evaluators:
+            self._tick_suggested()
+
+    def _tick_suggested(self) -> None:
+        """Tick the evaluators that read the chosen dataset's reference keys (the user can change it)."""
+        dataset_id = self.query_one("#start-dataset", Select).value
+        keys = self.choices.reference_keys.get(dataset_id) if isinstance(dataset_id, str) else None
+        if not keys:
+            return
+        wanted = suggested_evaluators(self.choices.evaluators, keys)
+        selection = self.query_one("#start-evaluators", SelectionList)
+        selection.deselect_all()
+        for spec in wanted:
+            selection.select(spec)
 
     def _show_rules(self) -> None:
         dataset_id = self.query_one("#start-dataset", Select).value

@@ -16,7 +16,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
 
 from ..backend.errors import EvaltuiError
 from ..backend.models import Dataset, Example, Rule
@@ -30,10 +30,12 @@ from ..widgets.datasets_pane import DatasetsPane
 from ..widgets.evaluators_pane import EvaluatorsPane, LocalFunction
 from ..widgets.examples_pane import PAGE_SIZE, ExamplesPane
 from ..widgets.filter_bar import FilterBar
+from ..widgets.runner_pane import RunnerPane
 from ..widgets.source_viewer import SourceViewer
 from ..widgets.status_bar import StatusBar
 
-RUNNER_PLACEHOLDER = "No experiment running. Experiments and their live results appear here."
+# Letter keys stand for global actions; a focused text widget gets to keep its letters.
+LETTER_ACTIONS = frozenset({"upload", "replace", "delete", "test", "refresh"})
 
 PANES = {
     "evaluators": "#evaluators-pane",
@@ -146,6 +148,21 @@ class MainScreen(Screen):
                 tooltip="Focus the examples table"),
         Binding("5", "focus_pane('runner')", "Runner", show=False, id="main.focus_runner",
                 tooltip="Show the runner pane"),
+        # Runner keys work from any pane: they show the runner tab and act there.
+        Binding("ctrl+r", "runner('start_experiment')", "Run", id="main.run",
+                tooltip="Start an experiment: dataset, target, evaluators"),
+        Binding("ctrl+o", "runner('open_experiments')", "Experiments", id="main.experiments",
+                tooltip="List experiments per dataset; compare and export them"),
+        Binding("ctrl+f", "runner('retry_failed')", "Retry failed", show=False, id="main.retry",
+                tooltip="Re-run the examples that failed or have evaluator errors"),
+        Binding("ctrl+e", "runner('rescore')", "Re-score", show=False, id="main.rescore",
+                tooltip="Apply more evaluators to the shown experiment without re-running the target"),
+        Binding("ctrl+k", "runner('compare')", "Compare", show=False, id="main.compare",
+                tooltip="Compare the shown experiment with another one"),
+        Binding("ctrl+x", "runner('export')", "Export", show=False, id="main.export",
+                tooltip="Export the shown experiment as CSV and JSON"),
+        Binding("ctrl+c", "runner('cancel_run')", "Cancel run", show=False, id="main.cancel_run",
+                tooltip="Stop the running experiment; finished results are kept"),
     ]
 
     def __init__(self, kind: str, masked_key: str) -> None:
@@ -168,9 +185,13 @@ class MainScreen(Screen):
                     with TabPane("Examples", id="examples-tab"):
                         yield ExamplesPane(id="examples-pane", classes="pane")
                     with TabPane("Runner", id="runner-tab"):
-                        # The runner pane (experiments issue) mounts a RunnerPane widget in here.
                         with Container(id="runner-pane", classes="pane"):
-                            yield Static(RUNNER_PLACEHOLDER, id="runner-placeholder")
+                            yield RunnerPane(
+                                lambda: self.app.backend,
+                                evaluator_dir=getattr(self.app, "evaluator_dir", None),
+                                export_dir=self.app.settings.home / "exports"
+                                if hasattr(self.app, "settings") else None,
+                            )
         yield StatusBar(self.kind, self.masked_key, id="status-bar")
         yield Footer(compact=True)
 
@@ -355,6 +376,26 @@ class MainScreen(Screen):
         self.app.push_screen(ExampleModal(event.example, event.index))
 
     # -- focus and filter ------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in LETTER_ACTIONS and isinstance(self.focused, (Input, TextArea)):
+            return False
+        if action == "runner":
+            return self.runner_pane.check_action(str(parameters[0]), ())
+        return True
+
+    @property
+    def runner_pane(self) -> RunnerPane:
+        return self.query_one(RunnerPane)
+
+    async def action_runner(self, action: str) -> None:
+        """Show the runner tab and run one of the runner pane's actions there."""
+        self.query_one(TabbedContent).active = "runner-tab"
+        await self.runner_pane.run_action(action)
+
+    def on_runner_pane_run_ended(self, event: RunnerPane.RunEnded) -> None:
+        if event.status in ("done", "cancelled"):
+            self.notify(f"Experiment {event.status}.", timeout=3)
+
     def action_focus_pane(self, pane: str) -> None:
         if pane in ("examples", "runner"):
             self.query_one(TabbedContent).active = f"{pane}-tab"
