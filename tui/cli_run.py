@@ -460,6 +460,16 @@ def results_to_csv(results: Sequence[ExperimentResult]) -> str:
     return buf.getvalue()
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only the user can read: results may hold private data."""
+    import os
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)  # an existing file keeps its mode otherwise
+        out.write(text)
+
+
 def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
     backend = ctx.backend
     experiment = backend.get_experiment(args.experiment)
@@ -471,7 +481,7 @@ def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.output:
         path = Path(args.output).expanduser()
         try:
-            path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+            _write_private(path, text if text.endswith("\n") else text + "\n")
         except OSError as exc:
             from .backend.errors import InvalidInput
 

@@ -50,11 +50,26 @@ async def _steady(pilot) -> None:
             widget.cursor_blink = False
     await pilot.hover(pilot.app.screen, offset=(99, 29) if pilot.app.size.width >= 100 else (79, 23))
     await settle(pilot, rounds=2)
+    await _stable(pilot)
+
+
+async def _stable(pilot) -> None:
+    """Wait until two frames in a row are the same. Late work (a table recomputes its column widths
+    on idle after rows arrive) must land before a picture is taken, and before a modal covers the
+    main screen, which is not redrawn underneath it."""
+    previous = pilot.app.export_screenshot()
+    for _ in range(30):
+        await pilot.pause(0.1)
+        current = pilot.app.export_screenshot()
+        if current == previous:
+            return
+        previous = current
 
 
 def _compare(snap_compare, app, steps=None) -> None:
     async def run_before(pilot) -> None:
         await settle(pilot)
+        await _stable(pilot)
         if steps:
             await steps(pilot)
         await _steady(pilot)
@@ -126,6 +141,13 @@ def test_error_modal(snap_compare, snap_app):
     async def steps(pilot):
         from tui.modals.error_modal import ErrorModal
 
+        # The modal hides the main screen: it must be fully drawn first or its columns differ.
+        main = snap_app.main_screen
+        for _ in range(50):
+            if main.evaluators.local_functions and main.datasets.datasets:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
         snap_app.push_screen(ErrorModal("Upload failed", "The LangSmith server answered 500 twice."))
 
     _compare(snap_compare, snap_app, steps)

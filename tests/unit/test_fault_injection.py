@@ -189,7 +189,8 @@ def _remote_run(monkeypatch, tmp_path: Path, rate: float, examples: int, seed: i
         exp_id = doc["experiment"]["id"]
         with fake._lock:
             runs = {str(r.get("reference_example_id")): r["id"] for r in fake.runs.values()
-                    if r.get("session_id") == exp_id and not r.get("parent_run_id") and r.get("end_time")}
+                    if r.get("session_id") == exp_id and not r.get("parent_run_id")
+                    and (r.get("outputs") is not None or r.get("error"))}  # the result arrived
             scored = {str(f.get("run_id")) for f in fake.feedback.values() if f.get("key") == "exact_match"}
         all_ids = {e["id"] for e in fake.examples_of(ds["id"])}
         return code, doc, err.getvalue(), fake, runs, scored, all_ids

@@ -125,3 +125,27 @@ def test_seeded_sample_evaluators_pass(backend, evaltui_home):
     ]:
         report = check_evaluator(backend, samples, function, dataset, limit=5)
         assert report.ok, (function, report.message, report.rows)
+
+
+def test_single_step_sample_scores_good_above_bad(evaltui_home):
+    """The seed's single_step_evaluator reads run outputs `output` and `node_name`, which the
+    reference outputs (`expected_output`) lack: the tester must build them for good/bad pairs."""
+    from tui.backend.local import LocalBackend
+    from tui.backend.tester import test_evaluator as run_tester
+
+    backend = LocalBackend(evaltui_home / "workspace.sqlite3")
+    sample = evaltui_home / "evaluators" / "skills_evaluators.py"
+    report = run_tester(backend, sample, "single_step_evaluator", "Skills: Single Step", limit=6)
+    assert report.ok, report.message
+    assert report.mean_good == 1.0 and report.mean_bad is not None and report.mean_bad < 1.0
+    assert any("Expected:" in row.notes for row in report.rows)  # the classification branch ran
+
+
+def test_whole_dict_evaluator_gets_reference_outputs_unchanged():
+    from tui.backend.tester import as_run_outputs, keys_read_by
+
+    reads = keys_read_by("def f(outputs, reference_outputs):\n    return outputs == reference_outputs\n")
+    assert as_run_outputs({"node_name": "n"}, {"expected_output": 1}, reads) == {"expected_output": 1}
+    reads = keys_read_by('x = run["outputs"].get("output"); n = run["outputs"].get("node_name")')
+    assert as_run_outputs({"node_name": "n"}, {"expected_output": 1}, reads) == {
+        "expected_output": 1, "output": 1, "node_name": "n"}

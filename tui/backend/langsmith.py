@@ -204,7 +204,9 @@ class LangSmithBackend:
         `{"runs": [example ids without a run], "scores": ["<example id>:<key>", ...]}`.
         """
         stored = self.list_results(experiment_id)
-        runs = {r.example_id: {s.key for s in r.scores} for r in stored}
+        # A run whose closing PATCH was lost has neither outputs nor an error: its result is not there.
+        runs = {r.example_id: {s.key for s in r.scores} for r in stored
+                if r.outputs is not None or r.error is not None}
         missing_runs = sorted(ex for ex in expected if ex not in runs)
         missing_scores = sorted(
             f"{ex}:{key}" for ex, keys in expected.items() if ex in runs for key in keys - runs[ex]

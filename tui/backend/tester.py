@@ -4,9 +4,10 @@ Known-good pair: an example's reference outputs used as the run's outputs.
 Known-bad pair: the run's outputs taken from another example (one whose outputs differ).
 
 Reference outputs are turned into run outputs by `as_run_outputs`: the keys are kept as they are
-(the seed's evaluators read `run["outputs"]["expected_response"]`), and each `expected_<name>` key
-is also offered as `<name>`, plus `node_name` from the inputs, because single-step evaluators read
-`run["outputs"]["output"]` and `run["outputs"]["node_name"]`.
+(the seed's evaluators read `run["outputs"]["expected_response"]`). When the evaluator's source reads
+a key the reference lacks, `<name>` is filled from `expected_<name>` and `node_name` from the inputs,
+because single-step evaluators read `run["outputs"]["output"]` and `run["outputs"]["node_name"]`.
+Evaluators that compare whole dicts read no such key and get the reference outputs unchanged.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import contextlib
 import io
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,14 +95,29 @@ def _reduce(results: list[dict]) -> tuple[float | None, list[str], bool]:
     return mean, notes, errored
 
 
-def as_run_outputs(inputs: dict, reference_outputs: dict) -> dict:
-    """What a perfect target would have returned, in the shapes the seed's evaluators read."""
-    outputs = dict(reference_outputs or {})
-    for key, value in (reference_outputs or {}).items():
-        if key.startswith("expected_") and len(key) > len("expected_"):
-            outputs.setdefault(key[len("expected_") :], value)
-    if isinstance(inputs, dict) and "node_name" in inputs:
-        outputs.setdefault("node_name", inputs["node_name"])
+_STRING_LITERAL = re.compile(r"""["']([A-Za-z_][A-Za-z0-9_]*)["']""")
+
+
+def keys_read_by(source: str) -> set[str]:
+    """Identifier-like string literals in an evaluator's source: the dict keys it may read."""
+    return set(_STRING_LITERAL.findall(source or ""))
+
+
+def as_run_outputs(inputs: dict, reference_outputs: dict, reads: set[str] | None = None) -> dict:
+    """What a perfect target would have returned, in the shapes the evaluator reads (`reads`:
+    the keys it looks up; None means any)."""
+    reference = dict(reference_outputs or {})
+    outputs = dict(reference)
+
+    def wanted(key: str) -> bool:
+        return key not in reference and (reads is None or key in reads)
+
+    for key, value in reference.items():
+        short = key[len("expected_") :]
+        if key.startswith("expected_") and short and wanted(short):
+            outputs[short] = value
+    if isinstance(inputs, dict) and "node_name" in inputs and wanted("node_name"):
+        outputs["node_name"] = inputs["node_name"]
     return outputs
 
 
@@ -163,17 +180,18 @@ def test_evaluator(
     if not examples:
         raise InvalidInput(f"Dataset {found.name!r} has no examples to test with.")
     evaluator = normalize(loaded.fn, name=loaded.name, timeout=timeout)
+    reads = keys_read_by(loaded.source)
 
     rows: list[TestRow] = []
     for i, example in enumerate(examples):
         ref = {"inputs": example.inputs, "outputs": example.outputs}
-        good_outputs = as_run_outputs(example.inputs, example.outputs)
+        good_outputs = as_run_outputs(example.inputs, example.outputs, reads)
         good, good_notes, good_err = _score(evaluator, example.inputs, good_outputs, ref)
         partner = _bad_partner(pool, i)
         if partner is None:
             bad, bad_notes, bad_err = None, ["no example with different outputs"], False
         else:
-            bad_outputs = as_run_outputs(example.inputs, partner.outputs)
+            bad_outputs = as_run_outputs(example.inputs, partner.outputs, reads)
             bad, bad_notes, bad_err = _score(evaluator, example.inputs, bad_outputs, ref)
         notes = _join_notes(good_notes, bad_notes)
         rows.append(

@@ -102,8 +102,8 @@ def evaluator_choices(evaluator_dir: Path | None) -> tuple[list[EvaluatorChoice]
                 problems.append(str(exc))
                 continue
             for fn in functions:
-                if fn.signature is None:
-                    continue
+                if fn.signature is None or fn.name.startswith("_"):
+                    continue  # helpers, not evaluators
                 kind = "async judge" if fn.is_judge else SIGNATURE_LABELS.get(fn.signature, fn.signature)
                 choices.append(EvaluatorChoice(f"{path}:{fn.name}", f"{path.name}:{fn.name}  [{kind}]",
                                                _literals(fn.source), fn.is_judge))

@@ -35,7 +35,7 @@ from ..widgets.source_viewer import SourceViewer
 from ..widgets.status_bar import StatusBar
 
 # Letter keys stand for global actions; a focused text widget gets to keep its letters.
-LETTER_ACTIONS = frozenset({"upload", "replace", "delete", "test", "refresh"})
+LETTER_ACTIONS = frozenset({"upload", "replace", "delete", "test", "refresh", "toggle_maximize"})
 
 PANES = {
     "evaluators": "#evaluators-pane",
@@ -138,6 +138,8 @@ class MainScreen(Screen):
         Binding("slash", "filter", "Filter", id="main.filter", tooltip="Filter the focused list"),
         Binding("r", "refresh", "Refresh", id="main.refresh",
                 tooltip="Reload rules, local files and datasets"),
+        Binding("m", "toggle_maximize", "Maximize", id="main.maximize",
+                tooltip="Give the focused pane the whole screen (again, or escape, to restore)"),
         Binding("1", "focus_pane('evaluators')", "Evaluators", show=False, id="main.focus_evaluators",
                 tooltip="Focus the evaluators pane"),
         Binding("2", "focus_pane('datasets')", "Datasets", show=False, id="main.focus_datasets",
@@ -396,6 +398,19 @@ class MainScreen(Screen):
         if event.status in ("done", "cancelled"):
             self.notify(f"Experiment {event.status}.", timeout=3)
 
+    def action_toggle_maximize(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        for name, selector in PANES.items():
+            pane = self.query_one(selector)
+            if focused is not None and (focused is pane or pane in focused.ancestors):
+                target = self.query_one("#lower-tabs") if name in ("examples", "runner") else pane
+                self.maximize(target, container=False)
+                return
+        self.notify("Focus a pane first (keys 1-5).", severity="warning")
+
     def action_focus_pane(self, pane: str) -> None:
         if pane in ("examples", "runner"):
             self.query_one(TabbedContent).active = f"{pane}-tab"
@@ -619,7 +634,7 @@ def scan_local_functions(directory: Path, rules: list[Rule]) -> tuple[list[Local
             problems.append(str(err))
             continue
         for info in infos:
-            if info.signature is None:
+            if info.signature is None or info.name.startswith("_"):
                 continue  # helpers, not evaluators
             rule = by_name.get(info.name)
             functions.append(

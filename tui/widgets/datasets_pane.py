@@ -34,7 +34,8 @@ class DatasetsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         table = DataTable(id="datasets-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Name", "Examples", "Modified")
+        for label, width in (("Name", 30), ("Examples", 8), ("Modified", 9)):
+            table.add_column(label, width=width)
         yield table
 
     @property

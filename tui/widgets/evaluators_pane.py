@@ -70,15 +70,26 @@ class EvaluatorsPane(Vertical):
         self._rules: list[Rule] = []
         self._local: list[LocalFunction] = []
         self._filter = ""
+        self._drawn: dict[str, tuple] = {}  # what each table shows now: skip identical redraws
+
+    def _unchanged(self, table_id: str, rows: tuple) -> bool:
+        """True when `rows` is what the table already shows (a redraw would only flicker)."""
+        if self._drawn.get(table_id) == rows:
+            return True
+        self._drawn[table_id] = rows
+        return False
 
     def compose(self) -> ComposeResult:
         yield Static("Uploaded rules", id="rules-title", classes="section-title")
         rules = DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
-        rules.add_columns("Name", "Bound to", "Rate", "On", "Updated")
+        # Fixed widths: columns that resize as rows arrive make the layout jump (and snapshots flaky).
+        for label, width in (("Name", 22), ("Bound to", 30), ("Rate", 5), ("On", 3), ("Updated", 9)):
+            rules.add_column(label, width=width)
         yield rules
         yield Static("Local files", id="local-title", classes="section-title")
         local = DataTable(id="local-table", cursor_type="row", zebra_stripes=True)
-        local.add_columns("Function", "Kind", "State", "File")
+        for label, width in (("Function", 24), ("Kind", 11), ("State", 12), ("File", 22)):
+            local.add_column(label, width=width)
         yield local
 
     # -- data ------------------------------------------------------------------------
@@ -116,10 +127,14 @@ class EvaluatorsPane(Vertical):
     # -- rendering -------------------------------------------------------------------
     def _render_rules(self) -> None:
         table = self.query_one("#rules-table", DataTable)
-        table.clear()
         shown = [
             r for r in self._rules if _matches(self._filter, r.name, r.target_label)
         ]
+        title = f"Uploaded rules ({len(shown)}" + (f" of {len(self._rules)})" if self._filter else ")")
+        self.query_one("#rules-title", Static).update(title)
+        if self._unchanged("rules", tuple(shown)):
+            return
+        table.clear()
         for r in shown:
             table.add_row(
                 Text(r.name),
@@ -129,15 +144,14 @@ class EvaluatorsPane(Vertical):
                 ago(r.updated_at or r.created_at),
                 key=r.id,
             )
-        title = f"Uploaded rules ({len(shown)}" + (f" of {len(self._rules)})" if self._filter else ")")
-        self.query_one("#rules-title", Static).update(title)
 
     def _render_local(self) -> None:
         table = self.query_one("#local-table", DataTable)
+        shown = [f for f in self._local if _matches(self._filter, f.name, f.path.name, f.kind, f.sync)]
+        if self._unchanged("local", tuple((f.key, f.name, f.kind, f.sync, f.path) for f in shown)):
+            return
         table.clear()
-        for f in self._local:
-            if not _matches(self._filter, f.name, f.path.name, f.kind, f.sync):
-                continue
+        for f in shown:
             style = _SYNC_STYLE.get(f.sync, "")
             table.add_row(
                 Text(f.name), f.kind, Text(f.sync, style=style), Text(f.path.name), key=f.key
