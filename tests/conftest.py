@@ -11,6 +11,7 @@ pytest_plugins = ["tests.fakes.langsmith_fixtures", "tests.fakes.openai_fixtures
 for _var in (
     "LANGSMITH_API_KEY",
     "LANGSMITH_ENDPOINT",
+    "LANGSMITH_API_URL",
     "LANGSMITH_WORKSPACE_ID",
     "LANGCHAIN_API_KEY",
     "LANGCHAIN_ENDPOINT",

@@ -9,6 +9,7 @@ from pathlib import Path
 ENV_VARS = (
     "LANGSMITH_API_KEY",
     "LANGSMITH_ENDPOINT",
+    "LANGSMITH_API_URL",
     "LANGSMITH_WORKSPACE_ID",
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
@@ -63,7 +64,12 @@ class Settings:
         chosen = backend or os.environ.get("EVALTUI_BACKEND") or ("langsmith" if key else "local")
         return cls(
             api_key=key,
-            endpoint=(os.environ.get("LANGSMITH_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/"),
+            # LANGSMITH_API_URL is what LangChain's upload_evaluators.py reads: honour it too.
+            endpoint=(
+                os.environ.get("LANGSMITH_ENDPOINT")
+                or os.environ.get("LANGSMITH_API_URL")
+                or DEFAULT_ENDPOINT
+            ).rstrip("/"),
             workspace_id=os.environ.get("LANGSMITH_WORKSPACE_ID") or None,
             home=evaltui_home(),
             backend=chosen,
