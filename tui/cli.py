@@ -60,7 +60,7 @@ def timeout_arg(text: str) -> float:
     return value
 
 
-def _global_options(defaults: bool) -> argparse.ArgumentParser:
+def global_options(defaults: bool) -> argparse.ArgumentParser:
     """Global options. --backend is accepted before or after the subcommand: sub-parsers
     use SUPPRESS defaults so a value given before the subcommand is kept.
     """
@@ -96,11 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Write, test, upload and run LangSmith evaluators. "
         "With no command, starts the terminal app.",
-        parents=[_global_options(defaults=True)],
+        parents=[global_options(defaults=True)],
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    common = [_global_options(defaults=False)]
+    common = [global_options(defaults=False)]
 
     p = sub.add_parser("list", parents=common, help="list uploaded evaluators")
     p.set_defaults(handler=cmd_list)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .cli import format_table, global_options, limit_arg, timeout_arg
 from .cli_support import CliContext
 
 if TYPE_CHECKING:
@@ -31,30 +32,8 @@ CANCELLED_EXIT = 130
 # -- argument parsing ------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text!r}")
-    return value
-
-
 def _parents() -> list[argparse.ArgumentParser]:
-    from .cli import _global_options
-
-    return [_global_options(defaults=False)]
+    return [global_options(defaults=False)]
 
 
 def register(subparsers) -> None:
@@ -77,9 +56,9 @@ def register(subparsers) -> None:
         "comma-separated or repeated",
     )
     p.add_argument("--prefix", default="evaltui", help="experiment name prefix (default evaltui)")
-    p.add_argument("--max-concurrency", type=_positive_int, default=4, help="examples in flight (default 4)")
-    p.add_argument("--limit", type=_positive_int, help="run only the first N examples")
-    p.add_argument("--timeout", type=_positive_float, help="per-evaluator timeout in seconds")
+    p.add_argument("--max-concurrency", type=limit_arg, default=4, help="examples in flight (default 4)")
+    p.add_argument("--limit", type=limit_arg, help="run only the first N examples")
+    p.add_argument("--timeout", type=timeout_arg, help="per-evaluator timeout in seconds")
     p.add_argument("--seed", type=int, dest="rule_seed", help="seed for rule sampling (reproducible runs)")
     p.add_argument("--no-rules", action="store_true", help="do not run the dataset's local rules")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
@@ -293,7 +272,6 @@ def _summary_rows(counts: dict[str, Any], summary: dict[str, Any]) -> list[dict[
 
 def _print_run_summary(ctx: CliContext, args, progress: CliProgress, experiment, final) -> None:
     from .backend import events as ev
-    from .cli import format_table
 
     counts, summary = final.counts, final.summary
     rows = _summary_rows(counts, summary)
@@ -363,7 +341,6 @@ def _experiment_json(experiment, status: str | None = None) -> dict[str, Any] | 
 
 def cmd_experiments(args: argparse.Namespace, ctx: CliContext) -> int:
     from .backend.runner import summarize
-    from .cli import format_table
 
     backend = ctx.backend
     dataset_id = backend.get_dataset(args.dataset).id if args.dataset else None

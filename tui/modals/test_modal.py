@@ -16,6 +16,9 @@ from textual.widgets import Button, DataTable, Label, Select, Static
 from ..backend.errors import EvaltuiError
 
 TEST_LIMIT = 10
+#: Seconds one evaluator call may take before it counts as an error (as `evaltui test --timeout`).
+DEFAULT_TIMEOUT = 30.0
+TIMEOUT_ENV = "EVALTUI_TEST_TIMEOUT"
 
 
 def _score(value: float | None) -> Text:
@@ -39,9 +42,12 @@ class TestModal(ModalScreen[None]):
             super().__init__()
             self.dataset, self.report, self.error = dataset, report, error
 
-    def __init__(self, path: Path, function: str, datasets: list[str], dataset: str | None) -> None:
+    def __init__(self, path: Path, function: str, datasets: list[str], dataset: str | None,
+                 timeout: float | None = None) -> None:
+        """`timeout` per evaluator call; None reads EVALTUI_TEST_TIMEOUT (default 30 s)."""
         super().__init__(classes="modal")
         self.path, self.function, self.datasets = path, function, datasets
+        self.timeout = timeout
         self.dataset = dataset if dataset in datasets else (datasets[0] if datasets else None)
 
     def compose(self) -> ComposeResult:
@@ -72,10 +78,13 @@ class TestModal(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="test", exit_on_error=False)
     def run_test(self, dataset: str) -> None:
+        from ..backend.config import _seconds_from_env
         from ..backend.tester import test_evaluator
 
         try:
-            report = test_evaluator(self.app.backend, self.path, self.function, dataset, limit=TEST_LIMIT)
+            timeout = self.timeout or _seconds_from_env(TIMEOUT_ENV, DEFAULT_TIMEOUT)
+            report = test_evaluator(self.app.backend, self.path, self.function, dataset, limit=TEST_LIMIT,
+                                    timeout=timeout)
             self.post_message(self.TestFinished(dataset, report=report))
         except EvaltuiError as err:
             self.post_message(self.TestFinished(dataset, error=str(err)))
