@@ -117,10 +117,31 @@ def _build_judge(schema: type, model: str, base_url: str | None, max_retries: in
 
     extra: dict[str, Any] = {}
     if per_loop_client:
-        extra["http_async_client"] = openai.DefaultAsyncHttpxClient(timeout=timeout)
+        extra["http_async_client"] = _async_http_client(timeout)
     llm = ChatOpenAI(model=model, temperature=0, base_url=base_url, max_retries=max_retries,
                      timeout=timeout, **extra)
     return llm.with_structured_output(schema, method="json_schema", strict=True)
+
+
+def _async_http_client(timeout: float) -> Any:
+    """The judges' async HTTP client: openai's aiohttp transport when ``aiohttp`` is installed.
+
+    Judge calls are mostly client-side CPU once a run keeps many in flight (the model answers in
+    parallel, the event loop serializes the rest); aiohttp's connection pool is markedly cheaper
+    per request than httpx's, which probes every idle keep-alive socket on each request. Both
+    keep connections alive and pooled (one client per event loop, see above).
+    """
+    import openai
+
+    if _aiohttp_available():
+        return openai.DefaultAioHttpClient(timeout=timeout)
+    return openai.DefaultAsyncHttpxClient(timeout=timeout)
+
+
+def _aiohttp_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("aiohttp") is not None
 
 
 def clear_judge_cache() -> None:

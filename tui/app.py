@@ -1,7 +1,7 @@
 """The Textual app: `EvalTuiApp` and `run_app`, the entry point `tui/__main__.py` calls.
 
 Startup stays light: no langsmith import here; the backend is opened in a worker after the
-first frame (see `MainScreen.open_backend`).
+first frame (see `MainScreen.open_backend`); screens that only a key opens are imported then.
 """
 
 from __future__ import annotations
@@ -15,11 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from .backend.config import Settings
-from .screens.experiments_screen import ExperimentsScreen
-from .screens.help_screen import HelpScreen
 from .screens.main_screen import MainScreen
-from .widgets.filter_bar import FilterBar
-from .widgets.runner_pane import RunnerPane
 from .widgets.source_viewer import SourceViewer
 
 
@@ -86,6 +82,12 @@ class EvalTuiApp(App[int]):
         self.push_screen(self.main_screen)
 
     def action_help(self) -> None:
+        # Imported here: the experiments screen is not needed for the first frame.
+        from .screens.experiments_screen import ExperimentsScreen
+        from .screens.help_screen import HelpScreen
+        from .widgets.filter_bar import FilterBar
+        from .widgets.runner_pane import RunnerPane
+
         if isinstance(self.screen, HelpScreen):
             return
         sections: list[tuple[str, list[BindingType]]] = [

@@ -125,7 +125,7 @@ class FakeOpenAIServer:
         class Handler(_Handler):
             fake = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                         name="fake-openai", daemon=True)
@@ -205,6 +205,13 @@ class FakeOpenAIServer:
             }],
             "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
         }
+
+
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) drops the SYNs of a burst of concurrent clients (a judge run
+    # opens max_concurrency connections at once); each dropped SYN costs a 1 s retransmit.
+    request_queue_size = 128
+    daemon_threads = True
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, SelectionList, Static
+from textual.widgets import DataTable, Input, Select, SelectionList, Static
 
 from tests.functional.conftest import select_local, select_rule, settle
 from tests.unit.test_bad_input_cli import (
@@ -212,6 +212,9 @@ def start_run(target: str = "demo", evaluator: str | None = None,
         modal = ctx.app.screen
         await wait_for(ctx.pilot, lambda: modal.query_one(SelectionList).option_count > 0)
         await ctx.pilot.pause()
+        tiny = next(d for d in modal.choices.datasets if d.name == TINY)
+        modal.query_one("#start-dataset", Select).value = tiny.id
+        await ctx.pilot.pause()
         if evaluator is not None:
             picks = modal.query_one(SelectionList)
             picks.deselect_all()
@@ -351,12 +354,14 @@ def grid_marks_errors(ctx: Ctx, text: str) -> None:
 
 def workspace_file_untouched(ctx: Ctx, text: str) -> None:
     assert (ctx.home / "workspace.sqlite3").read_bytes() == b"this is not an sqlite database\n" * 200
-    assert ctx.app.screen.status.state == "error"
+    assert ctx.app.main_screen.status.state == "error"
 
 
 def not_connected(ctx: Ctx, text: str) -> None:
-    assert ctx.app.screen.status.state == "error"
-    assert "not connected" in str(ctx.app.screen.status.render())
+    assert ctx.app.main_screen.status.state == "error"
+    assert "not connected" in str(ctx.app.main_screen.status.render())
+    said = [n for n in ctx.app._notifications if "Could not connect" in n.message]
+    assert len(said) == 1, "every loader repeated the same error"
 
 
 CASES = [
@@ -395,13 +400,13 @@ CASES = [
     Case("empty-name", upload_form("good", name="  "), ("name",)),
     Case("unicode-quoted-name", upload_form("good", name=UNICODE_NAME), (f"Uploaded evaluator {UNICODE_NAME!r}",),
          changes_state=True, check=rule_listed(UNICODE_NAME)),
-    Case("rule-deleted-elsewhere", delete_rule(KEEP, before=delete_keep_elsewhere), ("Delete failed", KEEP),
+    Case("rule-deleted-elsewhere", delete_rule(KEEP, before=delete_keep_elsewhere), (f"Deleted evaluator {KEEP!r}",),
          changes_state=True),
     # -- experiments (ctrl+r) ----------------------------------------------------------------------
     Case("bad-target", start_run(target="no_such_module.py:agent"), ("failed", "no_such_module.py")),
     Case("empty-target", start_run(target=" "), ("Give a target",)),
     Case("dataset-gone-before-run", start_run(before=drop_tiny_dataset, evaluator="good"),
-         ("failed", "not found"), changes_state=True),
+         ("failed", f"Dataset {TINY!r} not found"), changes_state=True),
     Case("judge-broken-json", start_run(evaluator="judge"), ("done —", "2 evaluator errors"), backend="judge",
          setup=openai_mode("broken_json"), changes_state=True, check=grid_marks_errors),
     Case("judge-429", start_run(evaluator="judge"), ("done —", "2 evaluator errors"), backend="judge",
@@ -531,6 +536,9 @@ async def test_bad_input(case: Case, make_ctx):
             # Still running and answering keys, with every dialog closable.
             await _back_to_main(ctx)
             assert app.is_running
+            main = app.main_screen
+            await wait_for(pilot, lambda: not main.query_one("#datasets-table").loading
+                           and not main.query_one("#rules-table").loading)
             await pilot.press("2")
             assert app.focused is not None and app.focused.id == "datasets-table"
             await pilot.press("1")

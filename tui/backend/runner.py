@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import importlib
 import io
 import logging
@@ -236,6 +237,44 @@ def _quiet_sdk() -> None:
     logging.getLogger("langsmith.evaluation._arunner").addFilter(_DropTargetErrors())
     warnings.filterwarnings("ignore", message=".*upload_runs.*", category=Warning)
     warnings.filterwarnings("ignore", message=".*aevaluate_existing.*", category=Warning)
+
+
+#: Set inside a local (offline) run: the SDK's per-example thread hops may run inline (see below).
+_INLINE_SDK_HOPS: contextvars.ContextVar[bool] = contextvars.ContextVar("evaltui_inline_sdk_hops", default=False)
+_hops_override_installed = False
+
+
+async def _aio_to_thread_inline_offline(default, ctx, func, /, *args, **kwargs):
+    """`langsmith.set_runtime_overrides` hook: in an offline run, call the SDK's bookkeeping inline.
+
+    The SDK moves each traced call's run setup and teardown to a worker thread (twice per example,
+    plus LangChain's own hop). Offline those are short CPU-only steps, and the thread round trip
+    costs more than the step itself; worse, under load the worker waits for the GIL (up to the
+    5 ms switch interval) while the event loop is busy, which delays every example. Uploading
+    runs (LangSmith backend) and everything outside our runs keeps the default thread hop.
+    """
+    if _INLINE_SDK_HOPS.get():
+        try:
+            return ctx.run(func, *args, **kwargs)
+        except RuntimeError as exc:  # ctx already entered in this thread: use the default path
+            if "cannot enter context" not in str(exc):
+                raise
+    return await default(ctx, func, *args, **kwargs)
+
+
+def _install_inline_hops() -> None:
+    """Install the hook once per process, unless something else already overrides the SDK."""
+    global _hops_override_installed
+    if _hops_override_installed:
+        return
+    _hops_override_installed = True
+    try:
+        import langsmith
+        from langsmith._runtime_overrides import get_runtime_overrides
+    except ImportError:  # an SDK without runtime overrides: keep its defaults
+        return
+    if get_runtime_overrides().aio_to_thread is None:
+        langsmith.set_runtime_overrides(aio_to_thread=_aio_to_thread_inline_offline)
 
 
 def _offline_client():
@@ -716,6 +755,10 @@ class Runner:
         with self._lock:
             self._loop = asyncio.get_running_loop()
             self._task = asyncio.current_task()
+        inline_token = None
+        if self.is_local:
+            _install_inline_hops()
+            inline_token = _INLINE_SDK_HOPS.set(True)  # the SDK's tasks inherit it; reset below
         results = None
         status = "failed"
         failure: str | None = None
@@ -755,6 +798,8 @@ class Runner:
         except Exception as exc:  # noqa: BLE001 - a crash mid-run still keeps what finished
             failure = f"The run stopped: {_error_text(exc)}"
         finally:
+            if inline_token is not None:
+                _INLINE_SDK_HOPS.reset(inline_token)
             with self._lock:
                 self._loop = self._task = None
             if results is not None and status != "done":

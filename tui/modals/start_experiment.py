@@ -327,7 +327,14 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
         rules = [r for r in self.choices.rules if r.dataset_id == dataset]
         if not evaluators and not rules:
             raise ValueError("Tick at least one evaluator (no rule is bound to this dataset).")
-        return StartRequest(dataset, target, evaluators, prefix, concurrency)
+        return StartRequest(self._dataset_ref(dataset), target, evaluators, prefix, concurrency)
+
+    def _dataset_ref(self, dataset_id: str) -> str:
+        """The dataset's name when it is unique (messages then name it, not an opaque id), else its id."""
+        names = [d.name for d in self.choices.datasets if d.id == dataset_id]
+        if len(names) == 1 and sum(d.name == names[0] for d in self.choices.datasets) == 1:
+            return names[0]
+        return dataset_id
 
     def action_submit(self) -> None:
         try:

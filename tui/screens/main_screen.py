@@ -6,6 +6,7 @@ a past-tense message -> a handler that updates widgets. Workers never touch widg
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ from ..widgets.status_bar import StatusBar
 
 # Letter keys stand for global actions; a focused text widget gets to keep its letters.
 LETTER_ACTIONS = frozenset({"upload", "replace", "delete", "test", "refresh", "toggle_maximize"})
+
+ERROR_REPEAT_S = 10.0  # the same error message within this many seconds is shown once
 
 PANES = {
     "evaluators": "#evaluators-pane",
@@ -172,6 +175,7 @@ class MainScreen(Screen):
         self.kind, self.masked_key = kind, masked_key
         self.selected: Rule | LocalFunction | None = None
         self._filter_target = "evaluators"
+        self._recent_errors: dict[str, float] = {}  # message -> when it was last shown
 
     # -- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -276,12 +280,22 @@ class MainScreen(Screen):
     def on_connection_checked(self, event: ConnectionChecked) -> None:
         self.status.set_state("error" if event.error else "connected")
         if event.error:
-            self.notify(event.error, title="Connection", severity="error", timeout=10)
+            self._notify_error("Connection", event.error)
+
+    def _notify_error(self, title: str, message: str) -> None:
+        """Show an error once: when the server is down, every loader fails with the same sentence."""
+        now = time.monotonic()
+        self._recent_errors = {m: t for m, t in self._recent_errors.items() if now - t < ERROR_REPEAT_S}
+        if message in self._recent_errors:
+            return
+        self._recent_errors[message] = now
+        self.notify(message, title=title, severity="error", timeout=10)
 
     # -- loading ---------------------------------------------------------------------
     def action_refresh(self) -> None:
         if not self._require_backend():
             return
+        self._recent_errors.clear()  # a refresh the user asked for reports its errors afresh
         self.evaluators.show_loading(True)
         self.datasets.show_loading(True)
         self.load_evaluators()
@@ -420,6 +434,8 @@ class MainScreen(Screen):
             focusable[0].focus()
         elif target.focusable:
             target.focus()
+        else:  # a loading table cannot take the focus: say so rather than ignore the key
+            self.notify(f"The {pane} pane is still loading; try again in a moment.", timeout=3)
         if pane in ("evaluators", "datasets", "examples"):
             self._filter_target = pane
 
@@ -612,7 +628,7 @@ class MainScreen(Screen):
         if event.modal:
             self.app.push_screen(ErrorModal(event.title, event.message))
         else:
-            self.notify(event.message, title=event.title, severity="error", timeout=10)
+            self._notify_error(event.title, event.message)
 
 
 def scan_local_functions(directory: Path, rules: list[Rule]) -> tuple[list[LocalFunction], list[str]]:

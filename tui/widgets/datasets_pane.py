@@ -13,6 +13,7 @@ from ..backend.models import Dataset
 from .formatting import ago
 
 HIGHLIGHT_DEBOUNCE_S = 0.2
+LOADING_DELAY_S = 0.3  # a load that ends sooner never shows the (animated, repainting) indicator
 
 
 class DatasetsPane(Vertical):
@@ -31,6 +32,7 @@ class DatasetsPane(Vertical):
         self._filter = ""
         self._pending: Timer | None = None
         self._announced: str | None = None
+        self._loading_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         table = DataTable(id="datasets-table", cursor_type="row", zebra_stripes=True)
@@ -59,7 +61,19 @@ class DatasetsPane(Vertical):
         self._render_rows()
 
     def show_loading(self, loading: bool) -> None:
-        self.query_one(DataTable).loading = loading
+        table = self.query_one(DataTable)
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
+        if not loading:
+            table.loading = False
+            return
+
+        def still_loading() -> None:
+            self._loading_timer = None
+            table.loading = True
+
+        self._loading_timer = self.set_timer(LOADING_DELAY_S, still_loading)
 
     def _render_rows(self) -> None:
         table = self.query_one(DataTable)
@@ -74,6 +88,7 @@ class DatasetsPane(Vertical):
         event.stop()
         if self._pending is not None:
             self._pending.stop()
+            self._pending = None
         self._pending = self.set_timer(HIGHLIGHT_DEBOUNCE_S, self._announce)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from ..backend.models import Dataset, Example
@@ -13,6 +14,7 @@ from .formatting import one_line
 
 PAGE_SIZE = 200
 PREFETCH_MARGIN = 40  # rows from the end at which the next page is requested
+LOADING_DELAY_S = 0.3  # a page that lands sooner never shows the (animated, repainting) indicator
 
 
 class ExamplesPane(Vertical):
@@ -37,6 +39,7 @@ class ExamplesPane(Vertical):
         self._examples: list[Example] = []
         self._requested = 0  # offset of the last page asked for
         self._filter = ""
+        self._loading_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Choose a dataset to see its examples.", id="examples-hint")
@@ -57,7 +60,7 @@ class ExamplesPane(Vertical):
         table = self.query_one(DataTable)
         table.clear()
         table.display = True
-        table.loading = True
+        self._show_loading(True)
         self.query_one("#examples-hint").display = False
         self._update_title()
 
@@ -65,7 +68,7 @@ class ExamplesPane(Vertical):
         if self.dataset is None or dataset_id != self.dataset.id or offset != len(self._examples):
             return  # a stale page for a dataset no longer shown
         table = self.query_one(DataTable)
-        table.loading = False
+        self._show_loading(False)
         self.total = total
         start = len(self._examples)
         self._examples.extend(examples)
@@ -79,8 +82,23 @@ class ExamplesPane(Vertical):
         self._update_title()
 
     def page_failed(self) -> None:
-        self.query_one(DataTable).loading = False
+        self._show_loading(False)
         self._requested = len(self._examples)
+
+    def _show_loading(self, loading: bool) -> None:
+        table = self.query_one(DataTable)
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
+        if not loading:
+            table.loading = False
+            return
+
+        def still_loading() -> None:
+            self._loading_timer = None
+            table.loading = True
+
+        self._loading_timer = self.set_timer(LOADING_DELAY_S, still_loading)
 
     def set_filter(self, text: str) -> None:
         """Filter the rows loaded so far (the title says how many are loaded)."""
