@@ -539,10 +539,10 @@ async def test_bad_input(case: Case, make_ctx):
             main = app.main_screen
             await wait_for(pilot, lambda: not main.query_one("#datasets-table").loading
                            and not main.query_one("#rules-table").loading)
-            await pilot.press("2")
-            assert app.focused is not None and app.focused.id == "datasets-table"
-            await pilot.press("1")
-            assert app.focused is not None and app.focused.id == "rules-table"
+            for key, pane in (("2", "datasets-table"), ("1", "rules-table")):
+                await pilot.press(key)
+                assert await wait_for(pilot, lambda: getattr(app.focused, "id", None) == pane, timeout=3), (
+                    f"key {key} did not focus {pane}; focus is on {app.focused!r}")
 
             if case.recovers:
                 ctx.langsmith.clear_faults()
