@@ -205,7 +205,7 @@ def format_test_report(report: TestReport) -> str:
     table = format_table(("EXAMPLE", "INPUT", "GOOD", "BAD", "NOTES"), rows)
     summary = (
         f"Mean score: good {_fmt_score(report.mean_good)}, bad {_fmt_score(report.mean_bad)} "
-        f"({len(report.rows)} examples from {report.dataset!r})"
+        f"({len(report.rows)} example{'' if len(report.rows) == 1 else 's'} from {report.dataset!r})"
     )
     return f"{table}\n\n{summary}\n{report.message}"
 

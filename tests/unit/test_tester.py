@@ -149,3 +149,16 @@ def test_whole_dict_evaluator_gets_reference_outputs_unchanged():
     reads = keys_read_by('x = run["outputs"].get("output"); n = run["outputs"].get("node_name")')
     assert as_run_outputs({"node_name": "n"}, {"expected_output": 1}, reads) == {
         "expected_output": 1, "output": 1, "node_name": "n"}
+
+
+def test_a_hanging_evaluator_stops_the_test_after_the_first_timeout(evaltui_home, tmp_path):
+    from tui.backend.local import LocalBackend
+    from tui.backend.tester import test_evaluator as run_tester
+
+    path = tmp_path / "hang.py"
+    path.write_text("import time\n\ndef slow(run, example):\n    time.sleep(5)\n    return {'x': 1}\n")
+    backend = LocalBackend(evaltui_home / "workspace.sqlite3")
+    report = run_tester(backend, path, "slow", "Skills: Final Response", limit=10, timeout=0.2)
+    assert not report.ok
+    assert len(report.rows) == 1  # not 10 x 2 timeouts
+    assert "timed out" in report.message

@@ -137,10 +137,13 @@ def _mean(values: list[float | None]) -> float | None:
     return sum(nums) / len(nums) if nums else None
 
 
-def _verdict(mean_good: float | None, mean_bad: float | None, errors: int) -> tuple[bool, str]:
+def _verdict(mean_good: float | None, mean_bad: float | None, errors: int,
+             hung: bool = False) -> tuple[bool, str]:
     if errors:
         return False, (
             f"The evaluator failed on {errors} pair(s): fix the errors shown before uploading it."
+            if errors > 1 or not hung else
+            "The evaluator timed out (testing stopped there): fix the hang before uploading it."
         )
     if mean_good is None:
         return False, "The evaluator gave no numeric score on known-good pairs."
@@ -188,7 +191,9 @@ def test_evaluator(
         good_outputs = as_run_outputs(example.inputs, example.outputs, reads)
         good, good_notes, good_err = _score(evaluator, example.inputs, good_outputs, ref)
         partner = _bad_partner(pool, i)
-        if partner is None:
+        if _timed_out(good_notes):
+            bad, bad_notes, bad_err = None, [], False  # a hang: don't wait for it again
+        elif partner is None:
             bad, bad_notes, bad_err = None, ["no example with different outputs"], False
         else:
             bad_outputs = as_run_outputs(example.inputs, partner.outputs, reads)
@@ -204,9 +209,14 @@ def test_evaluator(
                 errored=good_err or bad_err,
             )
         )
+        if _timed_out(good_notes) or _timed_out(bad_notes):
+            # One hang is enough to know: waiting `timeout` for each remaining pair would keep the
+            # user waiting minutes for the same answer.
+            break
     mean_good = _mean([r.good for r in rows])
     mean_bad = _mean([r.bad for r in rows])
-    ok, message = _verdict(mean_good, mean_bad, sum(r.errored for r in rows))
+    hung = any("timed out after" in r.notes for r in rows)
+    ok, message = _verdict(mean_good, mean_bad, sum(r.errored for r in rows), hung)
     return TestReport(
         evaluator=loaded.name,
         dataset=found.name,
@@ -223,6 +233,10 @@ def _score(evaluator: Any, inputs: dict, outputs: dict, example: dict):
     with contextlib.redirect_stdout(io.StringIO()):
         results = evaluator.score_sync({"inputs": inputs, "outputs": outputs}, example)
     return _reduce(list(results or []))
+
+
+def _timed_out(notes: list[str]) -> bool:
+    return any("timed out after" in note for note in notes)
 
 
 def _join_notes(good: list[str], bad: list[str]) -> str:
