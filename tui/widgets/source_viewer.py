@@ -1,8 +1,8 @@
 """Read-only, highlighted source of the selected evaluator: a local file or a rule's stored code.
 
-Highlighting is applied after the plain text is on screen: TextArea compiles tree-sitter's Python
-highlight query on every document it builds (~30 ms each), so the viewer starts and loads text as
-plain text and turns the language on once, after the next frame, for the text that is shown then.
+TextArea compiles tree-sitter's Python highlight query for every document it builds (~30 ms each);
+a TextArea created with a language builds two before the first frame. So the viewer starts as plain
+text and turns the language on when it first has code to show (one compile per text shown).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ class SourceViewer(Vertical):
         super().__init__(**kwargs)
         self.function_line: int | None = None
         self.origin = ""
-        self._shown = 0  # bumped by every _show, so a late highlight only applies to the latest text
 
     def compose(self) -> ComposeResult:
         yield Static("Select an evaluator to see its code.", id="source-caption")
@@ -57,26 +56,12 @@ class SourceViewer(Vertical):
 
     def _show(self, text: str, caption: str, line: int | None) -> None:
         area = self.query_one(TextArea)
-        if area.language is not None:
-            area.language = None  # plain text now; highlighted after the frame (see the module doc)
         area.load_text(text)
+        if area.language is None and text:
+            area.language = LANGUAGE  # the first code shown: from now on load_text highlights
         self.function_line = line
         self.query_one("#source-caption", Static).update(caption)
         self.action_jump_to_function()
-        self._shown += 1
-        if text:
-            self.call_after_refresh(self._highlight, self._shown)
-
-    def _highlight(self, shown: int) -> None:
-        """Turn highlighting on, unless other text was shown meanwhile (its own call follows)."""
-        if shown != self._shown or not self.is_mounted:
-            return
-        area = self.query_one(TextArea)
-        cursor = area.cursor_location
-        scroll = area.scroll_offset
-        area.language = LANGUAGE  # rebuilds the document: restore the cursor and scroll position
-        area.move_cursor(cursor)
-        area.scroll_to(scroll.x, scroll.y, animate=False)
 
     def action_copy_source(self) -> None:
         text = self.text
