@@ -406,6 +406,8 @@ class MainScreen(Screen):
     async def action_runner(self, action: str) -> None:
         """Show the runner tab and run one of the runner pane's actions there."""
         self.query_one(TabbedContent).active = "runner-tab"
+        current = self.datasets.current
+        self.runner_pane.preferred_dataset = current.id if current else None
         await self.runner_pane.run_action(action)
 
     def on_runner_pane_run_ended(self, event: RunnerPane.RunEnded) -> None:

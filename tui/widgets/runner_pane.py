@@ -258,6 +258,8 @@ class RunnerPane(Vertical):
         self.show_timing = show_timing  # snapshot tests turn off throughput / ETA (they vary)
         self.clock = clock
         self.rule_seed = rule_seed
+        #: the dataset the start form opens on (the app sets it to the one selected in its datasets pane)
+        self.preferred_dataset: str | None = None
         self.stats = RunStats()
         self._queue: deque[RunEvent | Preloaded] = deque()
         self._runner: Any = None
@@ -549,9 +551,11 @@ class RunnerPane(Vertical):
         if self.running:
             self.notify("An experiment is already running; cancel it first (escape).", severity="warning")
             return
-        from ..modals.start_experiment import StartExperimentModal
+        from ..modals.start_experiment import StartExperimentModal, StartRequest
 
-        self.app.push_screen(StartExperimentModal(self.backend_getter, self.evaluator_dir), self._start_requested)
+        preset = StartRequest(dataset=self.preferred_dataset) if self.preferred_dataset else None
+        self.app.push_screen(StartExperimentModal(self.backend_getter, self.evaluator_dir, preset=preset),
+                             self._start_requested)
 
     def _start_requested(self, request: Any) -> None:
         if request is None:
