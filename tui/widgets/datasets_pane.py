@@ -10,10 +10,14 @@ from textual.timer import Timer
 from textual.widgets import DataTable
 
 from ..backend.models import Dataset
+from .column_fit import fit_columns
 from .formatting import ago
 
 HIGHLIGHT_DEBOUNCE_S = 0.2
 LOADING_DELAY_S = 0.3  # a load that ends sooner never shows the (animated, repainting) indicator
+
+
+COLUMNS = {"Name": 30, "Examples": 8, "Modified": 9}
 
 
 class DatasetsPane(Vertical):
@@ -36,9 +40,12 @@ class DatasetsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         table = DataTable(id="datasets-table", cursor_type="row", zebra_stripes=True)
-        for label, width in (("Name", 30), ("Examples", 8), ("Modified", 9)):
+        for label, width in COLUMNS.items():
             table.add_column(label, width=width)
         yield table
+
+    def on_resize(self) -> None:
+        fit_columns(self.query_one("#datasets-table", DataTable), COLUMNS, flexible="Name", minimum=14)
 
     @property
     def datasets(self) -> list[Dataset]:

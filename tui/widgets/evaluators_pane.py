@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from ..backend.models import Rule
+from .column_fit import fit_columns
 from .formatting import ago, rate
 
 SyncState = Literal["not uploaded", "in sync", "changed", "unknown"]
@@ -50,6 +51,10 @@ def _matches(needle: str, *fields: str) -> bool:
     return not needle or any(needle in f.lower() for f in fields)
 
 
+RULE_COLUMNS = {"Name": 22, "Bound to": 30, "Rate": 5, "On": 3, "Updated": 9}
+LOCAL_COLUMNS = {"Function": 24, "Kind": 11, "State": 12, "File": 22}
+
+
 class EvaluatorsPane(Vertical):
     """Two tables; highlighting a row posts `RuleHighlighted` or `LocalHighlighted`."""
 
@@ -83,14 +88,18 @@ class EvaluatorsPane(Vertical):
         yield Static("Uploaded rules", id="rules-title", classes="section-title")
         rules = DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
         # Fixed widths: columns that resize as rows arrive make the layout jump (and snapshots flaky).
-        for label, width in (("Name", 22), ("Bound to", 30), ("Rate", 5), ("On", 3), ("Updated", 9)):
+        for label, width in RULE_COLUMNS.items():
             rules.add_column(label, width=width)
         yield rules
         yield Static("Local files", id="local-title", classes="section-title")
         local = DataTable(id="local-table", cursor_type="row", zebra_stripes=True)
-        for label, width in (("Function", 24), ("Kind", 11), ("State", 12), ("File", 22)):
+        for label, width in LOCAL_COLUMNS.items():
             local.add_column(label, width=width)
         yield local
+
+    def on_resize(self) -> None:
+        fit_columns(self.query_one("#rules-table", DataTable), RULE_COLUMNS, flexible="Bound to", minimum=12)
+        fit_columns(self.query_one("#local-table", DataTable), LOCAL_COLUMNS, flexible="File", minimum=8)
 
     # -- data ------------------------------------------------------------------------
     @property

@@ -10,9 +10,12 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from ..backend.models import Dataset, Example
+from .column_fit import fit_columns
 from .formatting import one_line
 
 PAGE_SIZE = 200
+CELL_CHARS = 120  # text kept per cell; the column (sized to the pane) shows what fits
+COLUMNS = {"#": 6, "Inputs": 30, "Reference outputs": 30}
 PREFETCH_MARGIN = 40  # rows from the end at which the next page is requested
 LOADING_DELAY_S = 0.3  # a page that lands sooner never shows the (animated, repainting) indicator
 
@@ -44,11 +47,17 @@ class ExamplesPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("Choose a dataset to see its examples.", id="examples-hint")
         table = DataTable(id="examples-table", cursor_type="row", zebra_stripes=True)
-        table.add_column("#", key="index", width=6)
-        table.add_column("Inputs", key="inputs")
-        table.add_column("Reference outputs", key="outputs")
+        for label, key in (("#", "index"), ("Inputs", "inputs"), ("Reference outputs", "outputs")):
+            table.add_column(label, key=key, width=COLUMNS[label])
         table.display = False
         yield table
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        fit_columns(self.query_one(DataTable), COLUMNS, flexible=("Inputs", "Reference outputs"),
+                    minimum=16, maximum=CELL_CHARS)
 
     @property
     def loaded(self) -> int:
@@ -60,6 +69,7 @@ class ExamplesPane(Vertical):
         table = self.query_one(DataTable)
         table.clear()
         table.display = True
+        self.call_after_refresh(self._fit_columns)  # the table had no size while hidden
         self._show_loading(True)
         self.query_one("#examples-hint").display = False
         self._update_title()
@@ -72,7 +82,7 @@ class ExamplesPane(Vertical):
         self.total = total
         start = len(self._examples)
         self._examples.extend(examples)
-        width = max(20, (self.size.width - 12) // 2)
+        width = CELL_CHARS
         for i, ex in enumerate(examples, start=start):
             if self._filter and not self._row_matches(ex):
                 continue
@@ -105,7 +115,7 @@ class ExamplesPane(Vertical):
         self._filter = text.strip().lower()
         table = self.query_one(DataTable)
         table.clear()
-        width = max(20, (self.size.width - 12) // 2)
+        width = CELL_CHARS
         for i, ex in enumerate(self._examples):
             if self._filter and not self._row_matches(ex):
                 continue
