@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from rich.text import Text
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static, TextArea
+from textual.widgets import Button, Static
+
+_DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+def colored_diff(diff: str) -> Text:
+    """A unified diff with added lines green, removed lines red and hunk headers cyan."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for line in diff.splitlines():
+        style = next((s for prefix, s in _DIFF_STYLES if line.startswith(prefix)), "")
+        text.append(line + "\n", style=style)
+    return text
 
 
 class ReplaceModal(ModalScreen[bool]):
@@ -32,9 +44,8 @@ class ReplaceModal(ModalScreen[bool]):
             )
             for warning in self.warnings:
                 yield Static(f"⚠ {warning}", markup=False, classes="warning")
-            diff = TextArea(self.diff, id="replace-diff", read_only=True, show_line_numbers=False)
-            diff.language = None
-            yield diff
+            with VerticalScroll(id="replace-diff", can_focus=True):
+                yield Static(colored_diff(self.diff), markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button("Replace", id="confirm", variant="warning")
