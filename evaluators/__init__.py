@@ -29,7 +29,12 @@ from .normalize import (
     signature_of,
 )
 from .single_step import single_step_evaluator, single_step_match
-from .trajectory import compare_trajectories, trajectory_evaluator, trajectory_match, trajectory_metrics
+from .trajectory import (
+    compare_trajectories,
+    trajectory_evaluator,
+    trajectory_match,
+    trajectory_metrics,
+)
 
 __all__ = [
     "AccuracyGrade",

@@ -15,8 +15,8 @@ A judge that cannot grade (no key, HTTP error, broken JSON, a refusal) raises; w
 """
 
 # No `from __future__ import annotations`: the Grade TypedDicts are introspected at runtime.
-import os
 import asyncio
+import os
 import threading
 from typing import Annotated, Any, TypedDict
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Static
 
-from tui.widgets.runner_pane import RunnerPane
-
 from tests.functional.conftest import local_backend, select_local, select_rule, settle
 from tui.backend.bundle import bundle_for_upload
 from tui.backend.models import RuleSpec
@@ -16,6 +14,7 @@ from tui.modals.test_modal import TestModal
 from tui.modals.upload_modal import UploadModal
 from tui.screens.help_screen import HelpScreen
 from tui.screens.main_screen import MainScreen
+from tui.widgets.runner_pane import RunnerPane
 
 SIZE = (120, 36)
 

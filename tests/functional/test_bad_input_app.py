@@ -34,7 +34,6 @@ from tests.unit.test_bad_input_cli import (
 )
 from tui.app import EvalTuiApp
 from tui.backend.config import Settings
-from tui.modals.error_modal import ErrorModal
 from tui.modals.start_experiment import StartExperimentModal
 from tui.modals.test_modal import TestModal
 from tui.modals.upload_modal import UploadModal

@@ -10,9 +10,8 @@ from __future__ import annotations
 import copy
 import io
 import sqlite3
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 

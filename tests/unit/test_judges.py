@@ -15,7 +15,7 @@ from evaluators import (
     helpfulness_evaluator,
     normalize,
 )
-from evaluators.judges import JudgeUnavailable, get_judge, AccuracyGrade
+from evaluators.judges import AccuracyGrade, JudgeUnavailable, get_judge
 
 EXAMPLE = {"inputs": {"query": "What is the capital of France?"}, "outputs": {"expected_response": "Paris"}}
 GOOD = {"inputs": EXAMPLE["inputs"], "outputs": {"expected_response": "The capital of France is Paris."}}

@@ -1,4 +1,6 @@
 from tui.backend.langsmith import LangSmithBackend
+
+
 def test_finish_merges_metadata(fake_langsmith):
     ds = fake_langsmith.seed_dataset("d", [({"q": 1}, {"a": 1})])
     b = LangSmithBackend(fake_langsmith.api_key, fake_langsmith.url)

@@ -9,7 +9,13 @@ import pytest
 
 from tui.backend import ops
 from tui.backend.bundle import bundle_for_upload
-from tui.backend.errors import Ambiguous, ConnectionFailed, InvalidInput, NotFound, ServerError
+from tui.backend.errors import (
+    Ambiguous,
+    ConnectionFailed,
+    InvalidInput,
+    NotFound,
+    ServerError,
+)
 from tui.backend.local import LocalBackend
 from tui.backend.models import RuleSpec
 

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Literal, Protocol, runtime_checkable
 
-from .models import Dataset, Example, Experiment, ExperimentResult, Project, Rule, RuleSpec
+from .models import (
+    Dataset,
+    Example,
+    Experiment,
+    ExperimentResult,
+    Project,
+    Rule,
+    RuleSpec,
+)
 
 BackendKind = Literal["local", "langsmith"]
 

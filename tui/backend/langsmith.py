@@ -18,7 +18,16 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import errors
-from .models import Dataset, Example, Experiment, ExperimentResult, Project, Rule, RuleSpec, Score
+from .models import (
+    Dataset,
+    Example,
+    Experiment,
+    ExperimentResult,
+    Project,
+    Rule,
+    RuleSpec,
+    Score,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import langsmith

@@ -27,7 +27,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import InvalidInput, NotFound, WorkspaceError
-from .models import Dataset, Example, Experiment, ExperimentResult, Project, Rule, RuleSpec, Score
+from .models import (
+    Dataset,
+    Example,
+    Experiment,
+    ExperimentResult,
+    Project,
+    Rule,
+    RuleSpec,
+    Score,
+)
 
 T = TypeVar("T")
 

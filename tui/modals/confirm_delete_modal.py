@@ -4,46 +4,35 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Static
 
 from ..backend.models import Rule
+from .confirm_modal import ConfirmModal
 
 
-class ConfirmDeleteModal(ModalScreen[bool]):
+class ConfirmDeleteModal(ConfirmModal):
     """Dismisses with True only when the user presses Delete (or `y`)."""
 
+    TITLE_TEXT = "Delete evaluator"
+    CONFIRM_LABEL = "Delete"
+    CONFIRM_VARIANT = "error"
+    DIALOG_CLASSES = "dialog danger-dialog"
     BINDINGS = [
         Binding("escape,n", "answer(False)", "Cancel", id="delete.cancel"),
         Binding("y", "answer(True)", "Delete", id="delete.confirm"),
     ]
 
     def __init__(self, rule: Rule) -> None:
-        super().__init__(classes="modal")
+        super().__init__()
         self.rule = rule
 
-    def compose(self) -> ComposeResult:
+    def compose_body(self) -> ComposeResult:
         r = self.rule
-        with Vertical(id="dialog", classes="dialog danger-dialog") as dialog:
-            dialog.border_title = "Delete evaluator"
-            yield Static(
-                f"Delete the uploaded evaluator {r.name!r}?\n\n"
-                f"Bound to   {r.target_label}\n"
-                f"Sampling   {r.sampling_rate:g}\n\n"
-                "Runs will no longer be scored by it. This cannot be undone.",
-                id="delete-message",
-                markup=False,
-            )
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel", variant="primary")
-                yield Button("Delete", id="confirm", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+        yield Static(
+            f"Delete the uploaded evaluator {r.name!r}?\n\n"
+            f"Bound to   {r.target_label}\n"
+            f"Sampling   {r.sampling_rate:g}\n\n"
+            "Runs will no longer be scored by it. This cannot be undone.",
+            id="delete-message",
+            markup=False,
+        )

@@ -17,7 +17,14 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import (
+    Footer,
+    Header,
+    Input,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
 
 from ..backend.errors import EvaltuiError
 from ..backend.models import Dataset, Example, Rule

@@ -1,5 +1,6 @@
 """The seed's LLM-as-judge accuracy evaluator (a copy for the loader/bundle tests)."""
-from typing import TypedDict, Annotated
+from typing import Annotated, TypedDict
+
 from langchain_openai import ChatOpenAI
 
 

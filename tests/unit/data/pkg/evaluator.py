@@ -1,4 +1,5 @@
-from ._helpers import norm as normalize, section
+from ._helpers import norm as normalize
+from ._helpers import section
 from ._more import same
 
 
