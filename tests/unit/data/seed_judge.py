@@ -1,6 +1,5 @@
 """The seed's LLM-as-judge accuracy evaluator (a copy for the loader/bundle tests)."""
-from typing import Annotated, TypedDict
-
+from typing import TypedDict, Annotated
 from langchain_openai import ChatOpenAI
 
 

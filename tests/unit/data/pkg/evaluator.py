@@ -1,5 +1,4 @@
-from ._helpers import norm as normalize
-from ._helpers import section
+from ._helpers import norm as normalize, section
 from ._more import same
 
 
