@@ -31,7 +31,7 @@ class ConfirmDeleteModal(ConfirmModal):
         yield Static(
             f"Delete the uploaded evaluator {r.name!r}?\n\n"
             f"Bound to   {r.target_label}\n"
-            f"Sampling   {r.sampling_rate:g}\n\n"
+            f"Sampling   {r.sampling_rate:.0%} of runs\n\n"
             "Runs will no longer be scored by it. This cannot be undone.",
             id="delete-message",
             markup=False,
