@@ -7,6 +7,10 @@ differ by timing). Fixed widths do not jump, but a width right for 200 columns h
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from textual.geometry import Size
 from textual.widgets import DataTable
 
 CELL_PADDING = 2  # DataTable's default cell padding: one space on each side
@@ -33,3 +37,24 @@ def fit_columns(table: DataTable, widths: dict[str, int], flexible: str | tuple[
         # DataTable recomputes its virtual size on idle when this flag is set (textual < 9).
         table._require_update_dimensions = True
         table.refresh(layout=True)
+
+
+class FixedColumnsTable(DataTable):
+    """A DataTable whose columns all have fixed widths, so new rows need no measuring.
+
+    DataTable measures every new cell to size auto-width columns (about 0.3 ms a row: 300 ms for
+    1,000 rules). With fixed widths only the virtual size needs updating. Falls back to the
+    default when a column is auto-width or a row has a label or automatic height (textual < 9).
+    """
+
+    def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
+        new_rows = list(new_rows)
+        fresh = (self.rows.get(key) for key in new_rows)
+        if any(column.auto_width for column in self.columns.values()) or any(
+            row is not None and (row.label is not None or row.auto_height) for row in fresh
+        ):
+            super()._update_dimensions(new_rows)
+            return
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header)

@@ -10,7 +10,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable
 
 from ..backend.models import Dataset
-from .column_fit import fit_columns
+from .column_fit import FixedColumnsTable, fit_columns
 from .formatting import ago
 
 HIGHLIGHT_DEBOUNCE_S = 0.2
@@ -39,7 +39,7 @@ class DatasetsPane(Vertical):
         self._loading_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        table = DataTable(id="datasets-table", cursor_type="row", zebra_stripes=True)
+        table = FixedColumnsTable(id="datasets-table", cursor_type="row", zebra_stripes=True)
         for label, width in COLUMNS.items():
             table.add_column(label, width=width)
         yield table

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from ..backend.models import Rule
-from .column_fit import fit_columns
+from .column_fit import FixedColumnsTable, fit_columns
 from .formatting import ago, rate
 
 SyncState = Literal["not uploaded", "in sync", "changed", "unknown"]
@@ -86,13 +86,13 @@ class EvaluatorsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Uploaded rules", id="rules-title", classes="section-title")
-        rules = DataTable(id="rules-table", cursor_type="row", zebra_stripes=True)
+        rules = FixedColumnsTable(id="rules-table", cursor_type="row", zebra_stripes=True)
         # Fixed widths: columns that resize as rows arrive make the layout jump (and snapshots flaky).
         for label, width in RULE_COLUMNS.items():
             rules.add_column(label, width=width)
         yield rules
         yield Static("Local files", id="local-title", classes="section-title")
-        local = DataTable(id="local-table", cursor_type="row", zebra_stripes=True)
+        local = FixedColumnsTable(id="local-table", cursor_type="row", zebra_stripes=True)
         for label, width in LOCAL_COLUMNS.items():
             local.add_column(label, width=width)
         yield local

@@ -10,7 +10,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from ..backend.models import Dataset, Example
-from .column_fit import fit_columns
+from .column_fit import FixedColumnsTable, fit_columns
 from .formatting import one_line
 
 PAGE_SIZE = 200
@@ -46,7 +46,7 @@ class ExamplesPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Choose a dataset to see its examples.", id="examples-hint")
-        table = DataTable(id="examples-table", cursor_type="row", zebra_stripes=True)
+        table = FixedColumnsTable(id="examples-table", cursor_type="row", zebra_stripes=True)
         for label, key in (("#", "index"), ("Inputs", "inputs"), ("Reference outputs", "outputs")):
             table.add_column(label, key=key, width=COLUMNS[label])
         table.display = False

@@ -11,14 +11,13 @@ errors are marked; selecting a cell posts `ResultsGrid.CellChosen` with the row 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from rich.text import Text
-from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
 
 from ..backend.models import ExperimentResult, Score
+from .column_fit import FixedColumnsTable
 from .formatting import one_line
 
 EXAMPLE_COLUMN = "__example__"
@@ -68,7 +67,7 @@ def target_cell(result: ExperimentResult) -> Text:
     return ERROR if result.error else TARGET_OK
 
 
-class ResultsGrid(DataTable):
+class ResultsGrid(FixedColumnsTable):
     """Examples × evaluator keys; `upsert(results)` adds or replaces rows by example id."""
 
     DEFAULT_CSS = """
@@ -126,19 +125,6 @@ class ResultsGrid(DataTable):
             else:
                 self.add_row(Text(one_line(result.inputs, 36)), target_cell(result), *cells,
                              key=result.example_id)
-
-    def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
-        """DataTable measures each new cell to size auto-width columns; none of ours are auto-width."""
-        new_rows = list(new_rows)
-        fresh = (self.rows.get(key) for key in new_rows)
-        if any(column.auto_width for column in self.columns.values()) or any(
-            row is not None and (row.label is not None or row.auto_height) for row in fresh
-        ):
-            super()._update_dimensions(new_rows)
-            return
-        width = sum(column.get_render_width(self) for column in self.columns.values())
-        header = self.header_height if self.show_header else 0
-        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header)
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         event.stop()
