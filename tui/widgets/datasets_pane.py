@@ -37,6 +37,7 @@ class DatasetsPane(Vertical):
         self._pending: Timer | None = None
         self._announced: str | None = None
         self._loading_timer: Timer | None = None
+        self._loading_wanted = False
 
     def compose(self) -> ComposeResult:
         table = FixedColumnsTable(id="datasets-table", cursor_type="row", zebra_stripes=True)
@@ -69,6 +70,7 @@ class DatasetsPane(Vertical):
 
     def show_loading(self, loading: bool) -> None:
         table = self.query_one(DataTable)
+        self._loading_wanted = loading
         if self._loading_timer is not None:
             self._loading_timer.stop()
             self._loading_timer = None
@@ -77,8 +79,11 @@ class DatasetsPane(Vertical):
             return
 
         def still_loading() -> None:
+            # A timer that already fired can still call us after stop(): only show the indicator
+            # if loading is still wanted, or the table would stay "loading" (and unfocusable).
             self._loading_timer = None
-            table.loading = True
+            if self._loading_wanted:
+                table.loading = True
 
         self._loading_timer = self.set_timer(LOADING_DELAY_S, still_loading)
 

@@ -43,6 +43,7 @@ class ExamplesPane(Vertical):
         self._requested = 0  # offset of the last page asked for
         self._filter = ""
         self._loading_timer: Timer | None = None
+        self._loading_wanted = False
 
     def compose(self) -> ComposeResult:
         yield Static("Choose a dataset to see its examples.", id="examples-hint")
@@ -97,6 +98,7 @@ class ExamplesPane(Vertical):
 
     def _show_loading(self, loading: bool) -> None:
         table = self.query_one(DataTable)
+        self._loading_wanted = loading
         if self._loading_timer is not None:
             self._loading_timer.stop()
             self._loading_timer = None
@@ -105,8 +107,11 @@ class ExamplesPane(Vertical):
             return
 
         def still_loading() -> None:
+            # A timer that already fired can still call us after stop(): only show the indicator
+            # if loading is still wanted, or the table would stay "loading" (and unfocusable).
             self._loading_timer = None
-            table.loading = True
+            if self._loading_wanted:
+                table.loading = True
 
         self._loading_timer = self.set_timer(LOADING_DELAY_S, still_loading)
 
