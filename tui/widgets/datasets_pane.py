@@ -11,10 +11,10 @@ from textual.widgets import DataTable
 
 from ..backend.models import Dataset
 from .column_fit import FixedColumnsTable, fit_columns
+from .delayed_loading import DelayedLoading
 from .formatting import ago
 
 HIGHLIGHT_DEBOUNCE_S = 0.2
-LOADING_DELAY_S = 0.3  # a load that ends sooner never shows the (animated, repainting) indicator
 
 
 COLUMNS = {"Name": 30, "Examples": 8, "Modified": 9}
@@ -36,8 +36,7 @@ class DatasetsPane(Vertical):
         self._filter = ""
         self._pending: Timer | None = None
         self._announced: str | None = None
-        self._loading_timer: Timer | None = None
-        self._loading_wanted = False
+        self._loading: DelayedLoading | None = None
 
     def compose(self) -> ComposeResult:
         table = FixedColumnsTable(id="datasets-table", cursor_type="row", zebra_stripes=True)
@@ -69,23 +68,9 @@ class DatasetsPane(Vertical):
         self._render_rows()
 
     def show_loading(self, loading: bool) -> None:
-        table = self.query_one(DataTable)
-        self._loading_wanted = loading
-        if self._loading_timer is not None:
-            self._loading_timer.stop()
-            self._loading_timer = None
-        if not loading:
-            table.loading = False
-            return
-
-        def still_loading() -> None:
-            # A timer that already fired can still call us after stop(): only show the indicator
-            # if loading is still wanted, or the table would stay "loading" (and unfocusable).
-            self._loading_timer = None
-            if self._loading_wanted:
-                table.loading = True
-
-        self._loading_timer = self.set_timer(LOADING_DELAY_S, still_loading)
+        if self._loading is None:
+            self._loading = DelayedLoading(self.query_one(DataTable))
+        self._loading.set(loading)
 
     def _render_rows(self) -> None:
         table = self.query_one(DataTable)

@@ -6,18 +6,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Static
 
 from ..backend.models import Dataset, Example
 from .column_fit import FixedColumnsTable, fit_columns
+from .delayed_loading import DelayedLoading
 from .formatting import one_line
 
 PAGE_SIZE = 200
 CELL_CHARS = 120  # text kept per cell; the column (sized to the pane) shows what fits
 COLUMNS = {"#": 6, "Inputs": 30, "Reference outputs": 30}
 PREFETCH_MARGIN = 40  # rows from the end at which the next page is requested
-LOADING_DELAY_S = 0.3  # a page that lands sooner never shows the (animated, repainting) indicator
 
 
 class ExamplesPane(Vertical):
@@ -42,8 +41,7 @@ class ExamplesPane(Vertical):
         self._examples: list[Example] = []
         self._requested = 0  # offset of the last page asked for
         self._filter = ""
-        self._loading_timer: Timer | None = None
-        self._loading_wanted = False
+        self._loading: DelayedLoading | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Choose a dataset to see its examples.", id="examples-hint")
@@ -97,23 +95,9 @@ class ExamplesPane(Vertical):
         self._requested = len(self._examples)
 
     def _show_loading(self, loading: bool) -> None:
-        table = self.query_one(DataTable)
-        self._loading_wanted = loading
-        if self._loading_timer is not None:
-            self._loading_timer.stop()
-            self._loading_timer = None
-        if not loading:
-            table.loading = False
-            return
-
-        def still_loading() -> None:
-            # A timer that already fired can still call us after stop(): only show the indicator
-            # if loading is still wanted, or the table would stay "loading" (and unfocusable).
-            self._loading_timer = None
-            if self._loading_wanted:
-                table.loading = True
-
-        self._loading_timer = self.set_timer(LOADING_DELAY_S, still_loading)
+        if self._loading is None:
+            self._loading = DelayedLoading(self.query_one(DataTable))
+        self._loading.set(loading)
 
     def set_filter(self, text: str) -> None:
         """Filter the rows loaded so far (the title says how many are loaded)."""
