@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -75,6 +76,15 @@ class Score:
     score: float | bool | None
     comment: str | None = None
     error: str | None = None  # set when the evaluator raised / timed out / returned a bad shape
+
+
+def numeric_score(value: Any) -> float | None:
+    """A score as a number for means: bools count 1/0; None, text and NaN count as no score."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)) and not math.isnan(value):
+        return float(value)
+    return None
 
 
 ExperimentStatus = Literal["running", "done", "cancelled", "failed"]

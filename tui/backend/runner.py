@@ -49,7 +49,7 @@ from .events import (
     TargetFailed,
     null_sink,
 )
-from .models import Example, Experiment, ExperimentResult, Rule, Score
+from .models import Example, Experiment, ExperimentResult, Rule, Score, numeric_score
 from .targets import LoadedTarget, TargetLoadError, load_target  # noqa: F401 - re-exported
 
 EvaluatorSpec = Any  # a callable, an evaluators.NormalizedEvaluator, or "file.py:fn" / "module:fn"
@@ -83,14 +83,6 @@ class RunOptions:
 # ---------------------------------------------------------------------------------- summaries
 
 
-def _numeric(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, (int, float)):
-        return float(value)
-    return None
-
-
 def summarize(results: Iterable[ExperimentResult]) -> tuple[dict[str, float | None], dict[str, Any]]:
     """Per evaluator key: mean score (bools count 1/0), plus counts of rows, scores and errors.
 
@@ -111,7 +103,7 @@ def summarize(results: Iterable[ExperimentResult]) -> tuple[dict[str, float | No
                 entry["errors"] += 1
                 evaluator_errors += 1
                 continue
-            value = _numeric(score.score)
+            value = numeric_score(score.score)
             if value is not None:
                 entry["n"] += 1
                 bucket[0] += value

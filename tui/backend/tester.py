@@ -15,14 +15,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidInput
-from .models import Example
+from .models import Example, numeric_score
 
 if TYPE_CHECKING:
     from .base import Backend
@@ -69,17 +68,9 @@ def _preview(value: Any, limit: int = INPUT_PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _as_number(score: Any) -> float | None:
-    if isinstance(score, bool):
-        return 1.0 if score else 0.0
-    if isinstance(score, (int, float)) and not math.isnan(score):
-        return float(score)
-    return None
-
-
 def _reduce(results: list[dict]) -> tuple[float | None, list[str], bool]:
     """Mean of the numeric scores, the comments/errors worth showing, and whether any errored."""
-    numbers = [n for n in (_as_number(r.get("score")) for r in results) if n is not None]
+    numbers = [n for n in (numeric_score(r.get("score")) for r in results) if n is not None]
     notes: list[str] = []
     errored = False
     for r in results:

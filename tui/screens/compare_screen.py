@@ -14,16 +14,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ..backend.errors import EvaltuiError, InvalidInput
-from ..backend.models import Experiment, ExperimentResult
+from ..backend.models import Experiment, ExperimentResult, numeric_score
 from ..widgets.formatting import one_line
-
-
-def _value(score: Any) -> float | None:
-    if isinstance(score, bool):
-        return 1.0 if score else 0.0
-    if isinstance(score, (int, float)):
-        return float(score)
-    return None
 
 
 @dataclass(frozen=True)
@@ -65,7 +57,7 @@ def _display(result: ExperimentResult | None, key: str) -> tuple[str, float | No
         if score.key == key:
             if score.error:
                 return "error", None
-            value = _value(score.score)
+            value = numeric_score(score.score)
             return ("—" if value is None else f"{value:.2f}"), value
     return "—", None
 

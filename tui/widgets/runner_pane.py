@@ -40,7 +40,7 @@ from ..backend.events import (
     RunFailed,
     RunFinished,
 )
-from ..backend.models import ExperimentResult
+from ..backend.models import ExperimentResult, numeric_score
 from .results_grid import ResultsGrid
 
 GRID_INTERVAL_S = 0.5  # while running, new rows reach the grid at most this often (see flush)
@@ -125,11 +125,9 @@ class RunStats:
             if score.error:
                 entry[2] += sign
                 continue
-            value = score.score
-            if isinstance(value, bool):
-                value = 1.0 if value else 0.0
-            if isinstance(value, (int, float)):
-                entry[0] += sign * float(value)
+            value = numeric_score(score.score)
+            if value is not None:
+                entry[0] += sign * value
                 entry[1] += sign
 
     def store(self, result: ExperimentResult) -> None:
