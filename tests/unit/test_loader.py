@@ -341,3 +341,20 @@ def test_error_import_of_missing_package(tmp_path: Path) -> None:
     message = _load_error(path, "f")
     assert "ModuleNotFoundError: No module named 'not_installed_pkg_evaltui'" in message
     assert message.startswith(f"{path}:1:")
+
+
+def test_find_evaluators_skips_helpers_and_reports_unreadable_files(tmp_path) -> None:
+    from tui.backend.loader import find_evaluators
+
+    (tmp_path / "good.py").write_text(
+        "def _helper(x):\n    return x\n\n"
+        "def exact(run, example):\n    return {'m': 1}\n\n"
+        "async def judge(inputs, outputs, reference_outputs=None):\n    return {'key': 'k', 'score': 1}\n"
+    )
+    (tmp_path / "_private.py").write_text("def skipped(run, example):\n    return {}\n")
+    (tmp_path / "broken.py").write_text("def nope(:\n")
+    found, problems = find_evaluators(tmp_path)
+    assert [(p.name, f.name, f.kind) for p, f in found] == [
+        ("good.py", "exact", "Method 2"), ("good.py", "judge", "Method 1 async")]
+    assert len(problems) == 1 and "broken.py" in problems[0]
+    assert find_evaluators(tmp_path / "missing") == ([], [])

@@ -75,6 +75,18 @@ class FunctionInfo:
     is_judge: bool
     source: str
 
+    @property
+    def kind(self) -> str:
+        return function_kind(self.signature, self.is_async, self.is_judge)
+
+
+def function_kind(signature: str | None, is_async: bool, is_judge: bool) -> str:
+    """`Method 1`, `Method 2 async`, `async judge`... as the app shows an evaluator's shape."""
+    if is_judge:
+        return "async judge" if is_async else "judge"
+    label = {"method1": "Method 1", "method2": "Method 2"}.get(signature or "", "?")
+    return f"{label} async" if is_async else label
+
 
 @dataclass(frozen=True)
 class LoadedEvaluator:
@@ -213,6 +225,24 @@ def describe_signature(node: FunctionNode) -> str:
 
 
 # ---------------------------------------------------------------------------- listing
+
+
+def find_evaluators(directory: Path) -> tuple[list[tuple[Path, FunctionInfo]], list[str]]:
+    """The evaluator functions of `directory/*.py` (by AST, nothing executed) and a message for
+    each file that could not be read. Files and functions named `_…` are helpers, not evaluators."""
+    found: list[tuple[Path, FunctionInfo]] = []
+    problems: list[str] = []
+    if not directory.is_dir():
+        return found, problems
+    for path in sorted(p for p in directory.glob("*.py") if not p.name.startswith("_")):
+        try:
+            infos = list_functions(path)
+        except EvaluatorLoadError as err:
+            problems.append(str(err))
+            continue
+        found.extend((path, info) for info in infos
+                     if info.signature is not None and not info.name.startswith("_"))
+    return found, problems
 
 
 def list_functions(path: str | Path) -> list[FunctionInfo]:

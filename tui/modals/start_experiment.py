@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from textual.widgets.selection_list import Selection
 
 from ..backend.errors import EvaltuiError
 from ..backend.models import Dataset, Rule
+from ..backend.tester import keys_read_by
 
 #: Library evaluators offered in the picker (`evaluators.<name>`, Method 2 forms; judges are async).
 LIBRARY_EVALUATORS: tuple[tuple[str, str], ...] = (
@@ -36,7 +36,6 @@ LIBRARY_EVALUATORS: tuple[tuple[str, str], ...] = (
     ("completeness_evaluator", "LLM judge"),
     ("helpfulness_evaluator", "LLM judge"),
 )
-SIGNATURE_LABELS = {"method1": "Method 1", "method2": "Method 2"}
 MAX_DATASETS_PROBED = 20  # one example each, to suggest evaluators; more would slow the form on LangSmith
 
 
@@ -57,13 +56,6 @@ class EvaluatorChoice:
     reads: frozenset[str] = frozenset()
     is_judge: bool = False
     is_library: bool = False
-
-
-_STRING_LITERAL = re.compile(r"""["']([A-Za-z_][A-Za-z0-9_]*)["']""")
-
-
-def _literals(source: str) -> frozenset[str]:
-    return frozenset(_STRING_LITERAL.findall(source))
 
 
 def suggested_evaluators(choices: list[EvaluatorChoice], reference_keys: set[str]) -> set[str]:
@@ -90,23 +82,14 @@ class _Choices:
 
 def evaluator_choices(evaluator_dir: Path | None) -> tuple[list[EvaluatorChoice], list[str]]:
     """Local evaluator functions (by AST, nothing executed) followed by the library's evaluators."""
-    from ..backend.loader import list_functions
+    from ..backend.loader import find_evaluators
 
-    choices: list[EvaluatorChoice] = []
-    problems: list[str] = []
-    if evaluator_dir is not None and evaluator_dir.is_dir():
-        for path in sorted(evaluator_dir.glob("*.py")):
-            try:
-                functions = list_functions(path)
-            except EvaltuiError as exc:
-                problems.append(str(exc))
-                continue
-            for fn in functions:
-                if fn.signature is None or fn.name.startswith("_"):
-                    continue  # helpers, not evaluators
-                kind = "async judge" if fn.is_judge else SIGNATURE_LABELS.get(fn.signature, fn.signature)
-                choices.append(EvaluatorChoice(f"{path}:{fn.name}", f"{path.name}:{fn.name}  [{kind}]",
-                                               _literals(fn.source), fn.is_judge))
+    found, problems = find_evaluators(evaluator_dir) if evaluator_dir is not None else ([], [])
+    choices = [
+        EvaluatorChoice(f"{path}:{fn.name}", f"{path.name}:{fn.name}  [{fn.kind}]",
+                        frozenset(keys_read_by(fn.source)), fn.is_judge)
+        for path, fn in found
+    ]
     import evaluators as library
 
     for name, kind in LIBRARY_EVALUATORS:
@@ -115,7 +98,8 @@ def evaluator_choices(evaluator_dir: Path | None) -> tuple[list[EvaluatorChoice]
         except (AttributeError, OSError, TypeError):
             source = ""
         choices.append(EvaluatorChoice(f"evaluators:{name}", f"library: {name}  [{kind}]",
-                                       _literals(source), kind == "LLM judge", is_library=True))
+                                       frozenset(keys_read_by(source)), kind == "LLM judge",
+                                       is_library=True))
     return choices, problems
 
 

@@ -645,30 +645,18 @@ def scan_local_functions(directory: Path, rules: list[Rule]) -> tuple[list[Local
 
     Runs in a worker thread: it reads files and bundles code, but never executes the files.
     """
-    from ..backend.loader import list_functions
+    from ..backend.loader import find_evaluators
 
-    functions: list[LocalFunction] = []
-    problems: list[str] = []
-    if not directory.is_dir():
-        return functions, problems
+    found, problems = find_evaluators(directory)
     by_name = {r.name: r for r in rules}
-    for path in sorted(p for p in directory.glob("*.py") if not p.name.startswith("_")):
-        try:
-            infos = list_functions(path)
-        except EvaltuiError as err:
-            problems.append(str(err))
-            continue
-        for info in infos:
-            if info.signature is None or info.name.startswith("_"):
-                continue  # helpers, not evaluators
-            rule = by_name.get(info.name)
-            functions.append(
-                LocalFunction(
-                    path=path, name=info.name, lineno=info.lineno, end_lineno=info.end_lineno,
-                    signature=info.signature, is_async=info.is_async, is_judge=info.is_judge,
-                    sync=_sync_state(path, info.name, rule),
-                )
-            )
+    functions = [
+        LocalFunction(
+            path=path, name=info.name, lineno=info.lineno, end_lineno=info.end_lineno,
+            signature=info.signature, is_async=info.is_async, is_judge=info.is_judge,
+            sync=_sync_state(path, info.name, by_name.get(info.name)),
+        )
+        for path, info in found
+    ]
     return functions, problems
 
 

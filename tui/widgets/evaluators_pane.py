@@ -38,10 +38,10 @@ class LocalFunction:
 
     @property
     def kind(self) -> str:
-        if self.is_judge:
-            return "async judge" if self.is_async else "judge"
-        label = {"method1": "Method 1", "method2": "Method 2"}.get(self.signature or "", "?")
-        return f"{label} async" if self.is_async else label
+        # Imported here: the loader is not needed for the first frame.
+        from ..backend.loader import function_kind
+
+        return function_kind(self.signature, self.is_async, self.is_judge)
 
 
 _SYNC_STYLE = {"in sync": "green", "changed": "yellow", "not uploaded": "dim", "unknown": "red"}
