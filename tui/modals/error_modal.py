@@ -5,12 +5,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from .close_modal import CloseModal
 
-class ErrorModal(ModalScreen[None]):
-    BINDINGS = [Binding("escape,enter", "dismiss_modal", "Close", id="error.close")]
+
+class ErrorModal(CloseModal):
+    BINDINGS = [Binding("escape,enter", "close", "Close", id="error.close")]
 
     def __init__(self, title: str, message: str) -> None:
         super().__init__(classes="modal")
@@ -22,12 +23,3 @@ class ErrorModal(ModalScreen[None]):
             yield Static(self.message, id="error-message", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#close", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(None)
-
-    def action_dismiss_modal(self) -> None:
-        self.dismiss(None)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, TextArea
 
 from ..backend.models import Example
 from ..widgets.formatting import pretty_json
+from .close_modal import CloseModal
 
 
-class ExampleModal(ModalScreen[None]):
+class ExampleModal(CloseModal):
+    FOCUS_ON_OPEN = "#example-body"
     BINDINGS = [Binding("escape", "close", "Close", id="example.close")]
 
     def __init__(self, example: Example, index: int) -> None:
@@ -31,12 +32,3 @@ class ExampleModal(ModalScreen[None]):
             yield TextArea(body, id="example-body", read_only=True, language="python")
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#example-body").focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(None)
-
-    def action_close(self) -> None:
-        self.dismiss(None)

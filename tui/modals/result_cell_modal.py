@@ -6,15 +6,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from ..backend.models import ExperimentResult
 from ..widgets.formatting import pretty_json
 from ..widgets.results_grid import score_cell
+from .close_modal import CloseModal
 
 
-class ResultCellModal(ModalScreen[None]):
+class ResultCellModal(CloseModal):
     """Opened from a grid cell; `key` picks the evaluator score shown first (None: all of them)."""
 
     DEFAULT_CSS = """
@@ -92,12 +92,3 @@ class ResultCellModal(ModalScreen[None]):
                 yield Static(Text(pretty_json(r.reference_outputs)), id="cell-reference")
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#close", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(None)
-
-    def action_close(self) -> None:
-        self.dismiss(None)

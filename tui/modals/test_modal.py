@@ -10,10 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Label, Select, Static
 
 from ..backend.errors import EvaltuiError
+from .close_modal import CloseModal
 
 TEST_LIMIT = 10
 #: Seconds one evaluator call may take before it counts as an error (as `evaltui test --timeout`).
@@ -27,8 +27,10 @@ def _score(value: float | None) -> Text:
     return Text(f"{value:.2f}")
 
 
-class TestModal(ModalScreen[None]):
+class TestModal(CloseModal):
     """Runs the test in a thread worker as soon as it opens and whenever the dataset changes."""
+
+    FOCUS_ON_OPEN = "#test-table"
 
     __test__ = False  # not a pytest test class
 
@@ -65,8 +67,7 @@ class TestModal(ModalScreen[None]):
                 yield Button("Close", id="close", variant="primary")
 
     def on_mount(self) -> None:
-        self.action_rerun()
-        self.query_one("#test-table").focus()
+        self.action_rerun()  # then CloseModal focuses the table
 
     def action_rerun(self) -> None:
         if not self.dataset:
@@ -117,9 +118,3 @@ class TestModal(ModalScreen[None]):
         if event.value is not Select.BLANK and event.value != self.dataset:
             self.dataset = str(event.value)
             self.action_rerun()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(None)
-
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -7,15 +7,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from ..modals.close_modal import CloseModal
 
 
 def _key_label(app, key: str) -> str:
     return ", ".join(app.get_key_display(Binding(k.strip(), "")) for k in key.split(","))
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(CloseModal):
     BINDINGS = [Binding("escape,question_mark,f1", "close", "Close", id="help.close")]
 
     def __init__(self, sections: list[tuple[str, list[BindingType]]]) -> None:
@@ -46,12 +47,3 @@ class HelpScreen(ModalScreen[None]):
                 self.plain_text += f"{key}\t{help_text}\n"
             table.add_row("", "")
         return table
-
-    def on_mount(self) -> None:
-        self.query_one("#close").focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(None)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
