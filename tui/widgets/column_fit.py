@@ -2,12 +2,13 @@
 
 Auto-width columns grow as rows arrive, so the layout jumps while data loads (and snapshots
 differ by timing). Fixed widths do not jump, but a width right for 200 columns hides columns at
-80. `fit_columns` keeps every column fixed and gives one flexible column what is left.
+80. `fit_columns` keeps every column fixed and gives the flexible column(s) what is left.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from textual.geometry import Size
@@ -39,13 +40,35 @@ def fit_columns(table: DataTable, widths: dict[str, int], flexible: str | tuple[
         table.refresh(layout=True)
 
 
+@dataclass(frozen=True)
+class ColumnFit:
+    """How a table fits its columns to its width (see `fit_columns`)."""
+
+    widths: dict[str, int]
+    flexible: str | tuple[str, ...]
+    minimum: int = 10
+    maximum: int = 60
+
+
 class FixedColumnsTable(DataTable):
     """A DataTable whose columns all have fixed widths, so new rows need no measuring.
+
+    With `fit`, the widths follow the table's own size: every resize (including the first one
+    after being hidden) refits them.
 
     DataTable measures every new cell to size auto-width columns (about 0.3 ms a row: 300 ms for
     1,000 rules). With fixed widths only the virtual size needs updating. Falls back to the
     default when a column is auto-width or a row has a label or automatic height (textual < 9).
     """
+
+    def __init__(self, *args: Any, fit: ColumnFit | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fit = fit
+
+    def on_resize(self) -> None:
+        if self.fit is not None:
+            f = self.fit
+            fit_columns(self, f.widths, f.flexible, minimum=f.minimum, maximum=f.maximum)
 
     def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
         new_rows = list(new_rows)

@@ -10,7 +10,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable
 
 from ..backend.models import Dataset
-from .column_fit import FixedColumnsTable, fit_columns
+from .column_fit import ColumnFit, FixedColumnsTable
 from .delayed_loading import DelayedLoading
 from .formatting import ago
 
@@ -39,13 +39,11 @@ class DatasetsPane(Vertical):
         self._loading: DelayedLoading | None = None
 
     def compose(self) -> ComposeResult:
-        table = FixedColumnsTable(id="datasets-table", cursor_type="row", zebra_stripes=True)
+        table = FixedColumnsTable(id="datasets-table", cursor_type="row", zebra_stripes=True,
+                                  fit=ColumnFit(COLUMNS, flexible="Name", minimum=14))
         for label, width in COLUMNS.items():
             table.add_column(label, width=width)
         yield table
-
-    def on_resize(self) -> None:
-        fit_columns(self.query_one("#datasets-table", DataTable), COLUMNS, flexible="Name", minimum=14)
 
     @property
     def datasets(self) -> list[Dataset]:

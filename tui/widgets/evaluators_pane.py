@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from ..backend.models import Rule
-from .column_fit import FixedColumnsTable, fit_columns
+from .column_fit import ColumnFit, FixedColumnsTable
 from .formatting import ago, rate
 
 SyncState = Literal["not uploaded", "in sync", "changed", "unknown"]
@@ -86,20 +86,18 @@ class EvaluatorsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Uploaded rules", id="rules-title", classes="section-title")
-        rules = FixedColumnsTable(id="rules-table", cursor_type="row", zebra_stripes=True)
+        rules = FixedColumnsTable(id="rules-table", cursor_type="row", zebra_stripes=True,
+                                  fit=ColumnFit(RULE_COLUMNS, flexible="Bound to", minimum=12))
         # Fixed widths: columns that resize as rows arrive make the layout jump (and snapshots flaky).
         for label, width in RULE_COLUMNS.items():
             rules.add_column(label, width=width)
         yield rules
         yield Static("Local files", id="local-title", classes="section-title")
-        local = FixedColumnsTable(id="local-table", cursor_type="row", zebra_stripes=True)
+        local = FixedColumnsTable(id="local-table", cursor_type="row", zebra_stripes=True,
+                                  fit=ColumnFit(LOCAL_COLUMNS, flexible="File", minimum=8))
         for label, width in LOCAL_COLUMNS.items():
             local.add_column(label, width=width)
         yield local
-
-    def on_resize(self) -> None:
-        fit_columns(self.query_one("#rules-table", DataTable), RULE_COLUMNS, flexible="Bound to", minimum=12)
-        fit_columns(self.query_one("#local-table", DataTable), LOCAL_COLUMNS, flexible="File", minimum=8)
 
     # -- data ------------------------------------------------------------------------
     @property

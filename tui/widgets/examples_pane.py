@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from ..backend.models import Dataset, Example
-from .column_fit import FixedColumnsTable, fit_columns
+from .column_fit import ColumnFit, FixedColumnsTable
 from .delayed_loading import DelayedLoading
 from .formatting import one_line
 
@@ -45,18 +45,12 @@ class ExamplesPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Choose a dataset to see its examples.", id="examples-hint")
-        table = FixedColumnsTable(id="examples-table", cursor_type="row", zebra_stripes=True)
+        fit = ColumnFit(COLUMNS, flexible=("Inputs", "Reference outputs"), minimum=16, maximum=CELL_CHARS)
+        table = FixedColumnsTable(id="examples-table", cursor_type="row", zebra_stripes=True, fit=fit)
         for label, key in (("#", "index"), ("Inputs", "inputs"), ("Reference outputs", "outputs")):
             table.add_column(label, key=key, width=COLUMNS[label])
         table.display = False
         yield table
-
-    def on_resize(self) -> None:
-        self._fit_columns()
-
-    def _fit_columns(self) -> None:
-        fit_columns(self.query_one(DataTable), COLUMNS, flexible=("Inputs", "Reference outputs"),
-                    minimum=16, maximum=CELL_CHARS)
 
     @property
     def loaded(self) -> int:
@@ -68,7 +62,6 @@ class ExamplesPane(Vertical):
         table = self.query_one(DataTable)
         table.clear()
         table.display = True
-        self.call_after_refresh(self._fit_columns)  # the table had no size while hidden
         self._show_loading(True)
         self.query_one("#examples-hint").display = False
         self._update_title()
