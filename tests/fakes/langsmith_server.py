@@ -21,9 +21,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.loopback import LoopbackServer
 
 DEFAULT_API_KEY = "lsv2_pt_fakefakefake0000000000000000_abcd1234"
 TENANT_ID = "00000000-0000-4000-8000-00000000fa4e"
@@ -106,7 +108,7 @@ def _as_list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
-class FakeLangSmith:
+class FakeLangSmith(LoopbackServer):
     """In-memory LangSmith. All stores are plain dicts keyed by id (str), safe to read from tests."""
 
     def __init__(
@@ -126,8 +128,6 @@ class FakeLangSmith:
         self.requests: list[RecordedRequest] = []
         self._faults: list[Fault] = []
         self._lock = threading.RLock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Any]]] = [
             (m, re.compile(p + r"/?$"), h)
             for m, p, h in [
@@ -163,28 +163,10 @@ class FakeLangSmith:
             self.seed_project("default")
 
     # -- lifecycle ----------------------------------------------------------------------
+    # stop(), port and url come from LoopbackServer.
     def start(self) -> "FakeLangSmith":
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
+        self._start_server(type("Handler", (_Handler,), {"fake": self}), poll_interval=0.05)
         return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "server not started"
-        return self._httpd.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     # -- test helpers ---------------------------------------------------------------------
     def requests_to(self, method: str, path_prefix: str) -> list[RecordedRequest]:

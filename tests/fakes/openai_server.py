@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.loopback import LoopbackServer
+
 MODES = ("ok", "broken_json", "rate_limit", "server_error", "refusal")
 
 _TAG = {name: re.compile(rf"<{name}>\s*(.*?)\s*</{name}>", re.S) for name in ("expected", "agent_output")}
@@ -102,8 +104,11 @@ def schema_reply(request: dict, verdict: bool) -> dict | None:
     return value_for_schema((fmt.get("json_schema") or {}).get("schema") or {}, verdict)
 
 
-class FakeOpenAIServer:
-    """Start with ``start()`` (or use as a context manager); ``base_url`` ends with ``/v1``."""
+class FakeOpenAIServer(LoopbackServer):
+    """Start with ``start()`` (or use as a context manager); ``base_url`` ends with ``/v1``.
+
+    ``stop()``, ``port`` and ``url`` come from `LoopbackServer`.
+    """
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
@@ -114,8 +119,6 @@ class FakeOpenAIServer:
         self.retry_after_ms: int = 10
         self._queued: deque[str] = deque()
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -125,29 +128,14 @@ class FakeOpenAIServer:
         class Handler(_Handler):
             fake = server
 
-        self._httpd = _Server(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="fake-openai", daemon=True)
-        self._thread.start()
+        self._start_server(Handler, server_class=_Server, poll_interval=0.02, thread_name="fake-openai")
         return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
 
     def __enter__(self) -> FakeOpenAIServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._httpd is not None, "server not started"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     @property
     def base_url(self) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.cli_helpers import run_cli
 from tui.__main__ import main
 
 FINAL = "Skills: Final Response"
@@ -191,12 +192,12 @@ def slow_server(env: Env) -> None:
 
 def unicode_round_trip(env: Env, text: str) -> None:
     name = 'Ünïcødé "quoted" \'single\' — 评估器 ✓'
-    out = io.StringIO()
-    assert main(["list"], stdin=io.StringIO(""), stdout=out, stderr=io.StringIO()) == 0
-    assert name in out.getvalue()
-    out = io.StringIO()
-    assert main(["delete", name, "--yes"], stdin=io.StringIO(""), stdout=out, stderr=io.StringIO()) == 0
-    assert f"Deleted evaluator {name!r}" in out.getvalue()
+    r = run_cli("list")
+    assert r.code == 0
+    assert name in r.out
+    r = run_cli("delete", name, "--yes")
+    assert r.code == 0
+    assert f"Deleted evaluator {name!r}" in r.out
 
 
 def marker_absent(env: Env, text: str) -> None:

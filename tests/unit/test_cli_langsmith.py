@@ -3,13 +3,11 @@ with assertions on the exact requests the server received."""
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tui.__main__ import main
+from tests.cli_helpers import OLD_CODE, Result, run_cli
 
 EVALUATOR_FILE = '''\
 import json
@@ -29,25 +27,6 @@ def constant(run, example):
 def broken(run, example):
     raise ValueError("boom")
 '''
-
-OLD_CODE = "def perform_eval(run, example):\n    return {'score': 1}\n"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return self.out + self.err
-
-
-def run_cli(*argv: str, stdin: str = "") -> Result:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdin=io.StringIO(stdin), stdout=out, stderr=err)
-    return Result(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

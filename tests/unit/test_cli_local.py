@@ -8,11 +8,11 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import OLD_CODE, run_cli
 from tui.__main__ import main
 from tui.backend.local import LocalBackend
 from tui.backend.models import RuleSpec
@@ -20,22 +20,6 @@ from tui.backend.models import RuleSpec
 FINAL = "Skills: Final Response"
 TRAJECTORY = "Skills: Trajectory"
 PROJECT = "evaltui-demo"
-OLD_CODE = "def perform_eval(run, example):\n    return {'score': 1}\n"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def run_cli(*argv: str, stdin: str = "") -> Result:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdin=io.StringIO(stdin), stdout=out, stderr=err)
-    return Result(code, out.getvalue(), err.getvalue())
-
-
 @pytest.fixture
 def workspace(evaltui_home: Path):
     """The seeded local workspace (opened once so demo data and sample evaluators exist)."""
@@ -272,9 +256,8 @@ def test_delete_prompt(workspace, answer, deleted):
 def test_delete_yes_and_no_stdin(workspace):
     seed_rule(workspace, "A")
     seed_rule(workspace, "B")
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["delete", "A"], stdin=io.StringIO(""), stdout=out, stderr=err)
-    assert code == 1 and "No input available; answering No." in out.getvalue()
+    r = run_cli("delete", "A")
+    assert r.code == 1 and "No input available; answering No." in r.out
     assert run_cli("delete", "A", "--yes").code == 0
     assert [r.name for r in workspace.list_rules()] == ["B"]
 

@@ -8,27 +8,13 @@ import json
 import os
 import signal
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tui.__main__ import main
+from tests.cli_helpers import run_cli
 
 FINAL = "Skills: Final Response"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def run_cli(*argv: str) -> Result:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdin=io.StringIO(""), stdout=out, stderr=err)
-    return Result(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

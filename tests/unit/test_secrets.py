@@ -3,14 +3,13 @@ files user-only. The app's screenshots are scanned by the app's own tests."""
 
 from __future__ import annotations
 
-import io
 import logging
 import stat
 from pathlib import Path
 
 import pytest
 
-from tui.__main__ import main
+from tests.cli_helpers import run_cli
 
 FINAL = "Skills: Final Response"
 
@@ -42,9 +41,8 @@ def perform_eval(run, example):
 
 
 def cli(*argv: str, stdin: str = "") -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdin=io.StringIO(stdin), stdout=out, stderr=err)
-    return code, out.getvalue() + err.getvalue()
+    r = run_cli(*argv, stdin=stdin)
+    return r.code, r.text
 
 
 def all_files(root: Path) -> list[Path]:
