@@ -136,3 +136,31 @@ def test_model_is_cached_per_settings(openai_env, monkeypatch):
 
     first, again, other = asyncio.run(both())
     assert first is again and other is not first
+
+
+def test_http_clients_are_closed_when_their_loop_shuts_down(openai_env):
+    """Each loop's judge clients (aiohttp sessions) are closed by asyncio.run's shutdown, not leaked."""
+    code = """if True:
+        import asyncio, gc
+        from evaluators import accuracy_evaluator, clear_judge_cache
+        from evaluators import judges
+        GOOD = {"outputs": {"expected_response": "Paris"}}
+        EXAMPLE = {"inputs": {"query": "capital?"}, "outputs": {"expected_response": "Paris"}}
+        async def twice():
+            first = await accuracy_evaluator(GOOD, EXAMPLE)
+            clear_judge_cache()  # a new judge and client; the old client still closes at shutdown
+            second = await accuracy_evaluator(GOOD, EXAMPLE)
+            clients = list(judges._loops[asyncio.get_running_loop()].clients)
+            return first, second, clients
+        for _ in range(2):
+            first, second, clients = asyncio.run(twice())
+            assert first["accuracy"] == second["accuracy"] == 1
+            assert len(clients) == 2 and all(c.is_closed for c in clients), clients
+            print(type(clients[0]).__name__)
+        gc.collect()
+    """
+    done = subprocess.run([sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-c", code],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Unclosed" not in done.stderr and "Error" not in done.stderr, done.stderr
+    assert done.stdout.split() == ["_InstalledAioHttpClient"] * 2
