@@ -1,22 +1,30 @@
 """The Textual app: `EvalTuiApp` and `run_app`, the entry point `tui/__main__.py` calls.
 
-Startup stays light: no langsmith import here; the backend is opened in a worker after the
-first frame (see `MainScreen.open_backend`); screens that only a key opens are imported then.
+Startup stays light: the first frame is `StartupScreen` (the layout, with empty panes). Right after
+it is painted, the workspace is opened in a thread (langsmith alone takes ~1.5 s to import) while
+the main screen is imported and built; the main screen takes the workspace from
+`when_backend_settled`. Screens that only a key opens are imported then.
 """
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from .backend.config import Settings
-from .screens.main_screen import MainScreen
-from .widgets.source_viewer import SourceViewer
+from .backend.errors import describe_error
+from .screens.startup_screen import StartupScreen
+
+if TYPE_CHECKING:
+    from .screens.main_screen import MainScreen
 
 
 def default_evaluator_dir(settings: Settings) -> Path:
@@ -25,18 +33,21 @@ def default_evaluator_dir(settings: Settings) -> Path:
     return local if local.is_dir() else settings.home / "evaluators"
 
 
+BackendListener = Callable[[str | None, str | None], None]
+
+
 class EvalTuiCommands(Provider):
     """One palette entry per key binding of the main screen, the source viewer and the app."""
 
     def _commands(self) -> list[tuple[str, Any, str]]:
         app: EvalTuiApp = self.app  # type: ignore[assignment]
-        main = app.main_screen
         entries: list[tuple[str, Any, str]] = []
-        targets: list[tuple[Any, list[BindingType]]] = [
-            (main, MainScreen.BINDINGS),
-            (main.query_one(SourceViewer), SourceViewer.BINDINGS),
-            (app, EvalTuiApp.BINDINGS),
-        ]
+        targets: list[tuple[Any, list[BindingType]]] = [(app, EvalTuiApp.BINDINGS)]
+        if app.main_screen_built:
+            from .widgets.source_viewer import SourceViewer
+
+            main = app.main_screen
+            targets[:0] = [(main, type(main).BINDINGS), (main.query_one(SourceViewer), SourceViewer.BINDINGS)]
         for namespace, bindings in targets:
             for b in bindings:
                 assert isinstance(b, Binding)
@@ -76,17 +87,78 @@ class EvalTuiApp(App[int]):
         self.backend = backend
         self._owns_backend = backend is None
         self.sub_title = "LangSmith" if settings.backend == "langsmith" else "local workspace"
-        self.main_screen = MainScreen(settings.backend, settings.masked_key)
+        self._main_screen: MainScreen | None = None
+        self._backend_outcome: tuple[str | None, str | None] | None = None  # (description, error)
+        self._backend_listener: BackendListener | None = None
+
+    @property
+    def main_screen_built(self) -> bool:
+        return self._main_screen is not None
+
+    @property
+    def main_screen(self) -> MainScreen:
+        if self._main_screen is None:
+            raise RuntimeError("The main screen is built after the first frame; it is not there yet.")
+        return self._main_screen
 
     def on_mount(self) -> None:
-        self.push_screen(self.main_screen)
+        startup = StartupScreen(self.settings.backend, self.settings.masked_key)
+        self.push_screen(startup)
+        self.call_after_refresh(self._after_first_frame, startup)
+
+    def _after_first_frame(self, startup: StartupScreen) -> None:
+        if self.backend is None:
+            self.open_backend()
+        else:  # injected (tests)
+            self._backend_settled(self.backend.describe(), None)
+        self.run_worker(self._show_main_screen(startup), name="show main screen")
+
+    @work(thread=True, exclusive=True, group="open-backend", exit_on_error=False)
+    def open_backend(self) -> None:
+        from .backend.config import open_backend
+
+        try:
+            backend = open_backend(self.settings)
+        except Exception as err:  # noqa: BLE001 - shown to the user, the app keeps running
+            self.call_from_thread(self._backend_settled, None, describe_error(err))
+            return
+        self.backend = backend
+        self.call_from_thread(self._backend_settled, backend.describe(), None)
+
+    def _backend_settled(self, description: str | None, error: str | None) -> None:
+        self._backend_outcome = (description, error)
+        if self._backend_listener is not None:
+            self._backend_listener(description, error)
+
+    def when_backend_settled(self, listener: BackendListener) -> None:
+        """Call `listener(description, error)` once the workspace opened or failed: now if it already has."""
+        if self._backend_outcome is not None:
+            listener(*self._backend_outcome)
+        else:
+            self._backend_listener = listener
+
+    async def _show_main_screen(self, startup: StartupScreen) -> None:
+        # Imported in a thread: the loop stays free to paint and to take keys meanwhile.
+        module = await asyncio.to_thread(import_module, ".screens.main_screen", __package__)
+        while self.screen is not startup:
+            # The command palette (a priority key) or help covers the startup screen: wait for it.
+            if self._exit or startup not in self.screen_stack:
+                return
+            await asyncio.sleep(0.05)
+        if self._exit:  # quit (or a test finished) before the main screen was needed
+            return
+        self._main_screen = module.MainScreen(self.settings.backend, self.settings.masked_key)
+        await self.switch_screen(self._main_screen)
+        await startup.replay_keys(self)
 
     def action_help(self) -> None:
         # Imported here: the experiments screen is not needed for the first frame.
         from .screens.experiments_screen import ExperimentsScreen
         from .screens.help_screen import HelpScreen
+        from .screens.main_screen import MainScreen
         from .widgets.filter_bar import FilterBar
         from .widgets.runner_pane import RunnerPane
+        from .widgets.source_viewer import SourceViewer
 
         if isinstance(self.screen, HelpScreen):
             return

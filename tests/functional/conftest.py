@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,8 +15,20 @@ from tui.app import EvalTuiApp
 from tui.backend.config import Settings
 
 
+async def main_screen_shown(pilot: Pilot, timeout: float = 10.0) -> None:
+    """Wait until the app has replaced its startup screen by the main screen."""
+    for _ in range(int(timeout / 0.02)):
+        app = pilot.app
+        if getattr(app, "main_screen_built", True) and app.main_screen in app.screen_stack:
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"the main screen was not shown within {timeout} s")
+
+
 async def settle(pilot: Pilot, rounds: int = 3) -> None:
-    """Let thread workers, their messages and the debounce timers run to the end."""
+    """Let the main screen appear, then thread workers, their messages and the debounce timers run to the end."""
+    if hasattr(pilot.app, "main_screen_built"):
+        await main_screen_shown(pilot)
     for _ in range(rounds):
         try:
             await pilot.app.workers.wait_for_complete()
@@ -26,6 +41,22 @@ def local_backend(home: Path):
     from tui.backend.local import LocalBackend
 
     return LocalBackend(home / "workspace.sqlite3")
+
+
+@pytest.fixture
+def held_main_screen(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Hold the main screen's import until the test sets the event, so the startup screen stays up."""
+    import tui.app
+
+    release = threading.Event()
+
+    def import_when_released(name: str, package: str | None = None):
+        assert release.wait(10), "the test never released the main screen"
+        return importlib.import_module(name, package)
+
+    monkeypatch.setattr(tui.app, "import_module", import_when_released)
+    yield release
+    release.set()
 
 
 @pytest.fixture

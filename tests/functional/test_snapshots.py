@@ -83,6 +83,15 @@ def test_main_screen(snap_compare, snap_app):
     _compare(snap_compare, snap_app)
 
 
+def test_startup_screen(snap_compare, snap_app, held_main_screen):
+    """The first frame, before the main screen is built (held back by `held_main_screen`)."""
+    async def run_before(pilot) -> None:
+        await _stable(pilot)
+        assert type(pilot.app.screen).__name__ == "StartupScreen"
+
+    assert snap_compare(snap_app, terminal_size=SIZE, run_before=run_before)
+
+
 def test_upload_modal(snap_compare, snap_app):
     async def steps(pilot):
         select_local(snap_app, "trajectory_evaluator")

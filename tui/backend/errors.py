@@ -49,3 +49,10 @@ class EvaluatorLoadError(EvaltuiError):
 
 class WorkspaceError(EvaltuiError):
     """The local workspace file is corrupted, locked or unwritable."""
+
+
+def describe_error(err: BaseException) -> str:
+    """A sentence for the user: our errors as they are, anything else named but without a traceback."""
+    if isinstance(err, EvaltuiError):
+        return str(err)
+    return f"Unexpected {type(err).__name__}: {err}"

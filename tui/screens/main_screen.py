@@ -26,7 +26,7 @@ from textual.widgets import (
     TextArea,
 )
 
-from ..backend.errors import EvaltuiError
+from ..backend.errors import describe_error
 from ..backend.models import Dataset, Example, Rule
 from ..modals.confirm_delete_modal import ConfirmDeleteModal
 from ..modals.error_modal import ErrorModal
@@ -54,13 +54,6 @@ PANES = {
     "examples": "#examples-pane",
     "runner": "#runner-pane",
 }
-
-
-def _describe_error(err: BaseException) -> str:
-    """A sentence for the user: our errors as they are, anything else named but without a traceback."""
-    if isinstance(err, EvaltuiError):
-        return str(err)
-    return f"Unexpected {type(err).__name__}: {err}"
 
 
 # -- messages posted by workers (past tense) -------------------------------------------
@@ -211,11 +204,8 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(EvaluatorsPane).show_loading(True)
         self.query_one(DatasetsPane).show_loading(True)
-        if getattr(self.app, "backend", None) is not None:
-            self.call_after_refresh(self._backend_ready)
-        else:
-            # First paint comes before any slow import (langsmith takes ~1.5 s).
-            self.call_after_refresh(self.open_backend)
+        # The app opens the workspace in a thread while this screen is built (see EvalTuiApp).
+        self.call_after_refresh(self.app.when_backend_settled, self._backend_settled)
 
     # -- small accessors -------------------------------------------------------------
     @property
@@ -249,20 +239,8 @@ class MainScreen(Screen):
         return True
 
     # -- backend lifecycle -----------------------------------------------------------
-    @work(thread=True, exclusive=True, group="open-backend", exit_on_error=False)
-    def open_backend(self) -> None:
-        from ..backend.config import open_backend
-
-        try:
-            backend = open_backend(self.app.settings)
-        except Exception as err:  # noqa: BLE001 - shown to the user, app keeps running
-            self.post_message(BackendFailed(_describe_error(err)))
-            return
-        self.app.backend = backend
-        self.post_message(BackendOpened(backend.describe()))
-
-    def _backend_ready(self) -> None:
-        self.post_message(BackendOpened(self.backend.describe()))
+    def _backend_settled(self, description: str | None, error: str | None) -> None:
+        self.post_message(BackendOpened(description) if error is None else BackendFailed(error))
 
     def on_backend_opened(self, event: BackendOpened) -> None:
         self.status.set_location(event.description)
@@ -282,7 +260,7 @@ class MainScreen(Screen):
             self.backend.check()
             self.post_message(ConnectionChecked(None))
         except Exception as err:  # noqa: BLE001
-            self.post_message(ConnectionChecked(_describe_error(err)))
+            self.post_message(ConnectionChecked(describe_error(err)))
 
     def on_connection_checked(self, event: ConnectionChecked) -> None:
         self.status.set_state("error" if event.error else "connected")
@@ -314,7 +292,7 @@ class MainScreen(Screen):
             rules = self.backend.list_rules()
         except Exception as err:  # noqa: BLE001
             rules = None
-            self.post_message(OperationFailed("Could not load rules", _describe_error(err)))
+            self.post_message(OperationFailed("Could not load rules", describe_error(err)))
         self.post_message(RulesLoaded(rules or []))
         directory: Path = self.app.evaluator_dir
         functions, problems = scan_local_functions(directory, rules or [])
@@ -326,7 +304,7 @@ class MainScreen(Screen):
             datasets = list(self.backend.list_datasets())
         except Exception as err:  # noqa: BLE001
             datasets = []
-            self.post_message(OperationFailed("Could not load datasets", _describe_error(err)))
+            self.post_message(OperationFailed("Could not load datasets", describe_error(err)))
         self.post_message(DatasetsLoaded(datasets))
 
     @work(thread=True, group="examples", exit_on_error=False)
@@ -335,7 +313,7 @@ class MainScreen(Screen):
             total = self.backend.count_examples(dataset_id)
             page = list(self.backend.list_examples(dataset_id, offset=offset, limit=PAGE_SIZE))
         except Exception as err:  # noqa: BLE001
-            self.post_message(OperationFailed("Could not load examples", _describe_error(err)))
+            self.post_message(OperationFailed("Could not load examples", describe_error(err)))
             self.post_message(ExamplesPageLoaded(dataset_id, -1, [], 0))
             return
         self.post_message(ExamplesPageLoaded(dataset_id, offset, page, total))
@@ -548,7 +526,7 @@ class MainScreen(Screen):
                 sample_rate=request.sample_rate, rule_id=rule_id,
             )
         except Exception as err:  # noqa: BLE001
-            self.post_message(OperationFailed("Upload failed", _describe_error(err), modal=True))
+            self.post_message(OperationFailed("Upload failed", describe_error(err), modal=True))
             return
         self.post_message(UploadPlanned(plan, replace_only))
 
@@ -581,7 +559,7 @@ class MainScreen(Screen):
         try:
             outcome = apply_upload(self.backend, plan, replace=replace)
         except Exception as err:  # noqa: BLE001
-            self.post_message(OperationFailed("Upload failed", _describe_error(err), modal=True))
+            self.post_message(OperationFailed("Upload failed", describe_error(err), modal=True))
             return
         self.post_message(RuleChanged(outcome.message))
 
@@ -608,7 +586,7 @@ class MainScreen(Screen):
         try:
             message = delete_rule(self.backend, rule)
         except Exception as err:  # noqa: BLE001
-            self.post_message(OperationFailed("Delete failed", _describe_error(err), modal=True))
+            self.post_message(OperationFailed("Delete failed", describe_error(err), modal=True))
             return
         self.post_message(RuleChanged(message))
 
