@@ -82,8 +82,12 @@ async def app_first_rows(home: Path, dataset) -> tuple[float, float] | None:
     start = time.perf_counter()
     app = EvalTuiApp(settings, evaluator_dir=home / "evaluators")
     async with app.run_test(size=(160, 50)) as pilot:
-        while (not hasattr(app.screen, "load_examples") or app.backend is None) and time.perf_counter() - start < 30:
-            await pilot.pause(0.005)  # the main screen is pushed after the app starts
+        def ready() -> bool:  # the main screen replaced the startup screen, and is composed
+            return (app.backend is not None and getattr(app, "main_screen_built", False)
+                    and app.screen is app.main_screen and bool(app.screen.query("#examples-table")))
+
+        while not ready() and time.perf_counter() - start < 30:
+            await pilot.pause(0.005)
         ready = time.perf_counter() - start
         screen = app.screen
         loader = getattr(screen, "load_examples", None)

@@ -90,6 +90,8 @@ class EvalTuiApp(App[int]):
         self._main_screen: MainScreen | None = None
         self._backend_outcome: tuple[str | None, str | None] | None = None  # (description, error)
         self._backend_listener: BackendListener | None = None
+        self._building_main_screen = False
+        self._exit_when_built: tuple[Any, int, Any] | None = None
 
     @property
     def main_screen_built(self) -> bool:
@@ -148,8 +150,23 @@ class EvalTuiApp(App[int]):
         if self._exit:  # quit (or a test finished) before the main screen was needed
             return
         self._main_screen = module.MainScreen(self.settings.backend, self.settings.masked_key)
-        await self.switch_screen(self._main_screen)
+        self._building_main_screen = True
+        try:
+            await self.switch_screen(self._main_screen)
+        finally:
+            self._building_main_screen = False
+        if self._exit_when_built is not None:
+            super().exit(*self._exit_when_built)
+            return
         await startup.replay_keys(self)
+
+    def exit(self, result: Any = None, return_code: int = 0, message: Any = None) -> None:
+        # Quitting while the main screen mounts would tear down half-mounted widgets (errors
+        # instead of a clean exit): quit as soon as it is mounted instead, a few ms later.
+        if self._building_main_screen:
+            self._exit_when_built = (result, return_code, message)
+            return
+        super().exit(result, return_code, message)
 
     def action_help(self) -> None:
         # Imported here: the experiments screen is not needed for the first frame.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tests.functional.conftest import main_screen_shown, settle
 from tui.screens.startup_screen import StartupScreen
 
@@ -69,3 +71,20 @@ async def test_command_palette_over_the_startup_screen_is_not_replaced(local_app
         await main_screen_shown(pilot)
         await settle(pilot)
         assert local_app.screen is local_app.main_screen
+
+
+@pytest.mark.parametrize("delay", [0, 0.005, 0.05])
+def test_quitting_while_the_main_screen_mounts_exits_cleanly(local_app, capfd, delay):
+    """ctrl+q right after the startup screen: the quit waits for the main screen's mount, no traceback."""
+    app = local_app
+
+    async def auto_pilot(pilot):
+        while not (app.main_screen_built and app.screen is app.main_screen):
+            await asyncio.sleep(0.001)
+        await asyncio.sleep(delay)  # the main screen is still mounting
+        await app.action_quit()  # what ctrl+q runs (pilot.press would wait until the mount is over)
+
+    app.run(headless=True, size=SIZE, auto_pilot=auto_pilot)
+    err = capfd.readouterr().err
+    assert app.return_code == 0, err
+    assert "Traceback" not in err and "Error" not in err, err
