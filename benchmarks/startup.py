@@ -4,7 +4,8 @@
   painted (`call_after_refresh` from the auto-pilot) it writes the wall-clock time to a file and
   exits. First frame = that time minus the moment the parent started the process. The same for
   a bare `App` with one `Static`; best of N; prints both and the ratio (goal <= 1.3).
-* App, settled: the whole process until the app is idle (workspace opened, lists loaded), then exits.
+* App, settled: the whole process until the app is usable (evaltui: main screen up, workspace
+  opened, datasets listed; bare: idle), then exits.
 * CLI: `evaltui --help` and `evaltui list` (local workspace) vs `python -c pass`.
 
 Everything runs on a fresh temporary EVALTUI_HOME. Bytecode is cached in a temporary folder
@@ -40,8 +41,12 @@ async def auto_pilot(pilot):
         with open(marker, "w") as f:
             f.write(repr(time.time()))
     else:
-        await pilot.pause()  # settled: wait until the app is idle
+        await settled(pilot)
     pilot.app.exit()
+
+
+async def settled(pilot):
+    await pilot.pause()  # the app is idle
 """
 
 BARE_APP = EXIT_WHEN_READY + """
@@ -56,6 +61,18 @@ Bare().run(headless=True, auto_pilot=auto_pilot)
 """
 
 EVALTUI_APP = EXIT_WHEN_READY + """
+async def settled(pilot):  # the main screen is up and its lists are loaded
+    app = pilot.app
+    def listed():
+        if not (app.main_screen_built and app.screen is app.main_screen):
+            return False
+        panes = app.main_screen.query("DatasetsPane")
+        return bool(panes) and bool(panes.first().datasets)
+
+    while not listed():
+        await asyncio.sleep(0.005)
+    await pilot.pause()
+
 from tui.backend.config import Settings
 from tui.app import EvalTuiApp
 
