@@ -449,3 +449,19 @@ def test_summarize_counts_bools_as_ones_and_skips_errors():
     assert summary == {"a": 0.5, "b": 0.5}
     assert counts["keys"] == {"a": {"n": 2, "errors": 0}, "b": {"n": 1, "errors": 1}}
     assert counts["target_errors"] == 1 and counts["evaluator_errors"] == 1 and counts["examples"] == 3
+
+
+def test_full_garbage_collections_are_held_while_a_run_streams_and_restored_after(backend):
+    import gc
+
+    seen: list[int] = []
+
+    def spy(run, example):
+        seen.append(gc.get_threshold()[2])
+        return {"key": "spy", "score": 1}
+
+    before = gc.get_threshold()
+    asyncio.run(Runner(backend).run(RunOptions("Skills: Final Response", "demo", [spy], limit=3,
+                                                     run_rules=False)))
+    assert seen and all(threshold >= 1_000_000 for threshold in seen)  # held while scoring
+    assert gc.get_threshold() == before  # and restored when the run ended

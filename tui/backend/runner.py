@@ -49,6 +49,7 @@ from .events import (
     TargetFailed,
     null_sink,
 )
+from .gc_hold import hold_full_gc
 from .models import Example, Experiment, ExperimentResult, Rule, Score, numeric_score
 from .targets import LoadedTarget, TargetLoadError, load_target  # noqa: F401 - re-exported
 
@@ -740,9 +741,13 @@ class Runner:
         sink(RunFinished(experiment.id, experiment.status, summary, counts))
         return experiment
 
-    async def _stream(self, start: Callable, active: _ActiveRun, experiment: Experiment | None, total: int,
-                      sink: ProgressSink, *, rules: list[Rule], prior: list[ExperimentResult] | None = None,
-                      dataset_id: str | None = None, finish_status: str | None = None) -> Experiment:
+    async def _stream(self, *args: Any, **kwargs: Any) -> Experiment:
+        with hold_full_gc:  # no 100-180 ms full-collection stalls while results stream
+            return await self._stream_rows(*args, **kwargs)
+
+    async def _stream_rows(self, start: Callable, active: _ActiveRun, experiment: Experiment | None, total: int,
+                           sink: ProgressSink, *, rules: list[Rule], prior: list[ExperimentResult] | None = None,
+                           dataset_id: str | None = None, finish_status: str | None = None) -> Experiment:
         """Start the SDK pass, consume its rows, and settle the experiment whatever happens."""
         with self._lock:
             self._loop = asyncio.get_running_loop()

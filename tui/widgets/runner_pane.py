@@ -14,7 +14,6 @@ Integration: mount `RunnerPane(backend_getter, evaluator_dir=…)` in the main s
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -32,6 +31,7 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import Worker
 
 from ..backend.errors import EvaltuiError
+from ..backend.gc_hold import hold_full_gc
 from ..backend.events import (
     ExampleFinished,
     ExperimentStarted,
@@ -44,39 +44,8 @@ from ..backend.models import ExperimentResult, numeric_score
 from .results_grid import ResultsGrid
 
 GRID_INTERVAL_S = 0.5  # while running, new rows reach the grid at most this often (see flush)
-FULL_GC_EVERY_WHILE_RUNNING = 1_000_000  # gen-1 collections between full ones; see hold_full_gc
 
 
-class _FullGcHold:
-    """Defers CPython's full (generation 2) collections while a run streams into the grid.
-
-    Each result adds long-lived objects (the result, its grid row and cells), so full collections
-    come round again and again during a big run, each one walking every object: 40-170 ms pauses
-    at 10,000 rows, during which no key is handled. Young garbage is still collected as usual;
-    the full collection runs once when the run ends. Process-wide, so holds are counted.
-    """
-
-    def __init__(self) -> None:
-        self._holders = 0
-        self._saved: tuple[int, int, int] | None = None
-
-    def hold(self) -> None:
-        if self._holders == 0:
-            self._saved = gc.get_threshold()
-            first, second, _ = self._saved
-            gc.set_threshold(first, second, FULL_GC_EVERY_WHILE_RUNNING)
-        self._holders += 1
-
-    def release(self) -> None:
-        if self._holders == 0:
-            return
-        self._holders -= 1
-        if self._holders == 0 and self._saved is not None:
-            gc.set_threshold(*self._saved)
-            self._saved = None
-
-
-hold_full_gc = _FullGcHold()
 
 IDLE_TEXT = "No experiment yet — ctrl+r starts one; ctrl+o lists past experiments."
 
