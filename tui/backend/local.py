@@ -19,6 +19,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -181,11 +182,7 @@ class LocalBackend:
         try:
             conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
             conn.execute("PRAGMA foreign_keys = ON")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise WorkspaceError(
-                    f"The workspace file {self.db_path} could not switch to WAL mode (got {mode!r})."
-                )
+            self._enable_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")
             seeded = self._migrate()
         except sqlite3.Error as exc:
@@ -197,6 +194,28 @@ class LocalBackend:
         self._restrict_sidecars()
         if seeded and self._seed:
             self._copy_samples()
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch to WAL, retrying while another process holds the lock (two first starts at once).
+
+        SQLite answers a journal-mode change that meets a lock with "database is locked" or the old
+        mode, without waiting on busy_timeout; retry until that timeout has passed.
+        """
+        deadline = time.monotonic() + self._busy_timeout_ms / 1000
+        while True:
+            try:
+                mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                mode = "locked"
+            if mode == "wal":
+                return
+            if time.monotonic() >= deadline:
+                if mode == "locked":
+                    raise sqlite3.OperationalError("database is locked")
+                raise WorkspaceError(f"The workspace file {self.db_path} could not switch to WAL mode (got {mode!r}).")
+            time.sleep(0.01)
 
     def _ensure_directory(self) -> bool:
         directory = self.db_path.parent
