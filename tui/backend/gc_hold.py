@@ -10,8 +10,13 @@ and so does the runner pane while it drains the run's events).
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 FULL_GC_EVERY_WHILE_HELD = 1_000_000  # gen-1 collections between full ones
 
@@ -48,3 +53,14 @@ class FullGcHold:
 
 
 hold_full_gc = FullGcHold()
+
+
+def holding_full_gc(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """Decorate an async function to hold full collections from its first line to its return."""
+
+    @functools.wraps(fn)
+    async def held(*args: Any, **kwargs: Any) -> T:
+        with hold_full_gc:
+            return await fn(*args, **kwargs)
+
+    return held

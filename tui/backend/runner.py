@@ -49,7 +49,7 @@ from .events import (
     TargetFailed,
     null_sink,
 )
-from .gc_hold import hold_full_gc
+from .gc_hold import holding_full_gc
 from .models import Example, Experiment, ExperimentResult, Rule, Score, numeric_score
 from .targets import LoadedTarget, TargetLoadError, load_target  # noqa: F401 - re-exported
 
@@ -526,6 +526,7 @@ class Runner:
 
     # -- run -------------------------------------------------------------------------------
 
+    @holding_full_gc  # no 100-180 ms full-collection stalls while a run loads and streams
     async def run(self, options: RunOptions, sink: ProgressSink = null_sink) -> Experiment:
         """Run `options.target` over the dataset and score it; returns the finished Experiment.
 
@@ -593,6 +594,7 @@ class Runner:
 
     # -- retry / rescore --------------------------------------------------------------------
 
+    @holding_full_gc
     async def retry_failed(self, experiment_id: str, sink: ProgressSink = null_sink, *,
                            target: Any = None, evaluators: Sequence[EvaluatorSpec] | None = None,
                            max_concurrency: int | None = None, timeout: float | None = None,
@@ -630,6 +632,7 @@ class Runner:
         return await self._execute(experiment, examples, loaded_target, loaded, [], None, concurrency,
                                    sink, rules=rules, prior=stored, dataset_id=experiment.dataset_id)
 
+    @holding_full_gc
     async def rescore(self, experiment_id: str, evaluators: Sequence[EvaluatorSpec],
                       sink: ProgressSink = null_sink, *, max_concurrency: int = 4,
                       timeout: float | None = None) -> Experiment:
@@ -741,13 +744,9 @@ class Runner:
         sink(RunFinished(experiment.id, experiment.status, summary, counts))
         return experiment
 
-    async def _stream(self, *args: Any, **kwargs: Any) -> Experiment:
-        with hold_full_gc:  # no 100-180 ms full-collection stalls while results stream
-            return await self._stream_rows(*args, **kwargs)
-
-    async def _stream_rows(self, start: Callable, active: _ActiveRun, experiment: Experiment | None, total: int,
-                           sink: ProgressSink, *, rules: list[Rule], prior: list[ExperimentResult] | None = None,
-                           dataset_id: str | None = None, finish_status: str | None = None) -> Experiment:
+    async def _stream(self, start: Callable, active: _ActiveRun, experiment: Experiment | None, total: int,
+                      sink: ProgressSink, *, rules: list[Rule], prior: list[ExperimentResult] | None = None,
+                      dataset_id: str | None = None, finish_status: str | None = None) -> Experiment:
         """Start the SDK pass, consume its rows, and settle the experiment whatever happens."""
         with self._lock:
             self._loop = asyncio.get_running_loop()
