@@ -24,6 +24,20 @@ os.environ["LANGSMITH_TRACING"] = "false"
 os.environ["LANGCHAIN_TRACING_V2"] = "false"
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Each test gets the environment back as it found it. evaltui loads `.env` files into
+    os.environ by design (python-dotenv), which monkeypatch cannot undo: a test's `.env` must not
+    change what later tests see (e.g. an OPENAI_API_KEY makes the start form tick judges)."""
+    saved = dict(os.environ)
+    yield
+    for name in set(os.environ) - set(saved):
+        del os.environ[name]
+    for name, value in saved.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
+
+
 @pytest.fixture
 def evaltui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh, empty EVALTUI_HOME for one test; cwd moved there so no stray .env is read."""
