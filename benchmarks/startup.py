@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,23 +107,13 @@ def first_frame(argv: list[str], env: dict[str, str], cwd: Path) -> float:
     return float(marker.read_text()) - start
 
 
-def best_first_frames(a: list[str], b: list[str], env: dict[str, str], cwd: Path,
-                      repeat: int) -> tuple[float, float]:
-    """Best first-frame time of each of two commands, run a, b, a, b, …"""
+def best_alternating(measure: Callable[[list[str], dict[str, str], Path], float], a: list[str], b: list[str],
+                     env: dict[str, str], cwd: Path, repeat: int) -> tuple[float, float]:
+    """Best of `repeat` `measure`s for each of two commands, run a, b, a, b, … (noise hits both alike)."""
     times_a, times_b = [], []
     for _ in range(repeat):
-        times_a.append(first_frame(a, env, cwd))
-        times_b.append(first_frame(b, env, cwd))
-    return min(times_a), min(times_b)
-
-
-def best_alternating(a: list[str], b: list[str], env: dict[str, str], cwd: Path,
-                     repeat: int) -> tuple[float, float]:
-    """Best of `repeat` for each of two commands, run a, b, a, b, …"""
-    times_a, times_b = [], []
-    for _ in range(repeat):
-        times_a.append(wall(a, env, cwd))
-        times_b.append(wall(b, env, cwd))
+        times_a.append(measure(a, env, cwd))
+        times_b.append(measure(b, env, cwd))
     return min(times_a), min(times_b)
 
 
@@ -146,9 +137,9 @@ def main() -> None:
         baseline = best([py, "-c", "pass"], env, Path(tmp), repeat)
         try:
             wall([py, "-c", EVALTUI_APP], env, Path(tmp))
-            bare_frame, app_frame = best_first_frames(
-                [py, "-c", BARE_APP], [py, "-c", EVALTUI_APP], env, Path(tmp), repeat)
-            bare, app = best_alternating([py, "-c", BARE_APP], [py, "-c", EVALTUI_APP], env, Path(tmp), repeat)
+            bare_frame, app_frame = best_alternating(
+                first_frame, [py, "-c", BARE_APP], [py, "-c", EVALTUI_APP], env, Path(tmp), repeat)
+            bare, app = best_alternating(wall, [py, "-c", BARE_APP], [py, "-c", EVALTUI_APP], env, Path(tmp), repeat)
         except RuntimeError as exc:
             bare, app = best([py, "-c", BARE_APP], env, Path(tmp), repeat), None
             bare_frame = app_frame = None

@@ -19,7 +19,7 @@ async def main_screen_shown(pilot: Pilot, timeout: float = 10.0) -> None:
     """Wait until the app has replaced its startup screen by the main screen."""
     for _ in range(int(timeout / 0.02)):
         app = pilot.app
-        if getattr(app, "main_screen_built", True) and app.main_screen in app.screen_stack:
+        if app.main_screen_built and app.main_screen in app.screen_stack:
             return
         await pilot.pause(0.02)
     raise AssertionError(f"the main screen was not shown within {timeout} s")

@@ -203,17 +203,18 @@ class LocalBackend:
         """
         deadline = time.monotonic() + self._busy_timeout_ms / 1000
         while True:
+            locked: sqlite3.OperationalError | None = None
             try:
                 mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
-                mode = "locked"
+                locked, mode = exc, "locked"
             if mode == "wal":
                 return
             if time.monotonic() >= deadline:
-                if mode == "locked":
-                    raise sqlite3.OperationalError("database is locked")
+                if locked is not None:
+                    raise locked
                 raise WorkspaceError(f"The workspace file {self.db_path} could not switch to WAL mode (got {mode!r}).")
             time.sleep(0.01)
 

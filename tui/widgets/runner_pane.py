@@ -31,7 +31,6 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import Worker
 
 from ..backend.errors import EvaltuiError
-from ..backend.gc_hold import hold_full_gc
 from ..backend.events import (
     ExampleFinished,
     ExperimentStarted,
@@ -40,6 +39,7 @@ from ..backend.events import (
     RunFailed,
     RunFinished,
 )
+from ..backend.gc_hold import hold_full_gc
 from ..backend.models import ExperimentResult, numeric_score
 from .results_grid import ResultsGrid
 
