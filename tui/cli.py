@@ -119,8 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="target dataset name")
     p.add_argument("--project", help="target project name")
     p.add_argument(
-        "--sample-rate", type=sample_rate_arg, default=1.0, help="sampling rate (0.0-1.0)"
+        "--sample-rate", type=sample_rate_arg, default=None,
+        help="sampling rate (0.0-1.0); a new rule defaults to 1.0, a replaced one keeps its own",
     )
+    state = p.add_mutually_exclusive_group()
+    state.add_argument("--enable", dest="enabled", action="store_const", const=True, default=None,
+                       help="enable the rule (a replaced rule otherwise keeps its state)")
+    state.add_argument("--disable", dest="enabled", action="store_const", const=False,
+                       help="upload the rule disabled")
     p.add_argument("--replace", action="store_true", help="replace if exists")
     p.add_argument("--yes", action="store_true", help="skip confirmation prompts")
     p.add_argument("--id", dest="rule_id", metavar="RULE_ID", help="which rule to replace when several share the name")
@@ -187,10 +193,11 @@ def format_rules(rules: Sequence[Rule]) -> str:
             "yes" if r.is_enabled else "no",
             r.updated_at.strftime("%Y-%m-%d %H:%M") if r.updated_at else "-",
             r.id,
+            r.kind_label,
         )
         for r in rules
     ]
-    return format_table(("NAME", "TARGET", "SAMPLING", "ENABLED", "UPDATED", "ID"), rows)
+    return format_table(("NAME", "TARGET", "SAMPLING", "ENABLED", "UPDATED", "ID", "KIND"), rows)
 
 
 def _fmt_score(value: float | None) -> str:
@@ -253,6 +260,7 @@ def cmd_upload(args: argparse.Namespace, ctx: CliContext) -> int:
             project=args.project,
             sample_rate=args.sample_rate,
             rule_id=args.rule_id,
+            enabled=args.enabled,
         )
     except EvaltuiError as exc:
         raise _nothing_changed(exc, "Nothing was changed.") from None
@@ -267,13 +275,17 @@ def cmd_upload(args: argparse.Namespace, ctx: CliContext) -> int:
         old = plan.existing[0]
         ctx.out(f"Evaluator {args.name!r} already exists ({old.target_label}, id {old.id}).")
         ctx.out(plan.diff.rstrip("\n") if plan.diff else "The code is unchanged.")
+        ctx.out("Settings:")
+        for line in plan.settings:
+            ctx.out(f"  {line}")
         if not ctx.confirm(f"Replace evaluator {args.name!r} ({old.target_label})?"):
             ctx.out("Cancelled; nothing changed.")
             return DECLINED_EXIT
 
     outcome = ops.apply_upload(backend, plan, replace=args.replace)
+    state = "enabled" if outcome.rule.is_enabled else "disabled"
     ctx.out(
-        f"{outcome.message} Sampling rate {plan.spec.sampling_rate:.0%}, id {outcome.rule.id}."
+        f"{outcome.message} Sampling rate {outcome.rule.sampling_rate:.0%}, {state}, id {outcome.rule.id}."
     )
     return 0
 
@@ -286,7 +298,7 @@ def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:
         rule = ops.find_rule(ctx.backend, args.name, args.rule_id)
     except EvaltuiError as exc:
         raise _nothing_changed(exc, "Nothing was deleted.") from None
-    if not ctx.confirm(f"Delete evaluator {rule.name!r} ({rule.target_label})?"):
+    if not ctx.confirm(ops.delete_question(rule)):
         ctx.out("Cancelled; nothing deleted.")
         return DECLINED_EXIT
     ctx.out(ops.delete_rule(ctx.backend, rule))

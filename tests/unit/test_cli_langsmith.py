@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import OLD_CODE, Result, run_cli
+from tests.rule_bodies import full_replace_body, without_version
 
 EVALUATOR_FILE = '''\
 import json
@@ -83,7 +84,7 @@ def test_list_table_shows_name_target_rate_enabled_and_id(ls):
     r = run_cli("list")
     assert r.code == 0, r.err
     lines = r.out.splitlines()
-    assert lines[0].split() == ["NAME", "TARGET", "SAMPLING", "ENABLED", "UPDATED", "ID"]
+    assert lines[0].split() == ["NAME", "TARGET", "SAMPLING", "ENABLED", "UPDATED", "ID", "KIND"]
     exact = next(line for line in lines if line.startswith("Exact"))
     assert "dataset: Skills: Final Response" in exact and "50%" in exact and "yes" in exact
     assert rule["id"] in exact
@@ -163,13 +164,11 @@ def test_replace_confirmed_shows_diff_and_patches_in_place(ls, evaluator_file, a
     (patch,) = writes(ls)  # updated in place: no POST, no DELETE
     assert patch.method == "PATCH" and patch.path == f"/runs/rules/{old['id']}"
     new_code = bundle_code(evaluator_file, "matches")
-    assert patch.json == {
-        "display_name": "Matches",
-        "sampling_rate": 1.0,
-        "is_enabled": True,
-        "code_evaluators": [{"code": new_code, "language": "python"}],
-        "dataset_id": ls.dataset["id"],
-    }
+    # A full replace: every column is sent back (PATCH clears what it omits).
+    assert without_version(patch.json) == full_replace_body(
+        new_code, display_name="Matches", dataset_id=ls.dataset["id"]
+    )
+    assert patch.json.get("evaluator_version") == old.get("evaluator_version")
     assert list(ls.rules) == [old["id"]]
     assert ls.rules[old["id"]]["code_evaluators"][0]["code"] == new_code
 
@@ -351,7 +350,10 @@ def test_langsmith_backend_without_key_is_clear(evaltui_home):
 def test_delete_prompt(ls, answer, deleted):
     rule = ls.seed_rule("Matches", dataset_id=ls.dataset["id"])
     r = run_cli("delete", "Matches", stdin=answer)
-    assert "Delete evaluator 'Matches' (dataset: Skills: Final Response)? [y/N]" in r.out
+    assert (
+        "Delete evaluator 'Matches' (python code, dataset: Skills: Final Response, sampling 100%, enabled)? [y/N]"
+        in r.out
+    )
     assert (r.code == 0) is deleted
     assert (rule["id"] not in ls.rules) is deleted
     if deleted:
@@ -386,7 +388,7 @@ def test_delete_duplicates_lists_ids_and_id_picks_one(ls):
     assert a["id"] in r.err and b["id"] in r.err and "--id" in r.err
     assert len(ls.rules) == 2
     r = run_cli("delete", "Twin", "--id", b["id"], stdin="y\n")
-    assert "Delete evaluator 'Twin' (project: prod-agent)?" in r.out
+    assert "Delete evaluator 'Twin' (python code, project: prod-agent, sampling 100%, enabled)?" in r.out
     assert r.code == 0, r.err
     assert list(ls.rules) == [a["id"]]
 

@@ -60,8 +60,10 @@ def test_list_shows_rules(workspace):
     r = run_cli("list")
     assert r.code == 0
     header, rule_line = r.out.splitlines()[0], r.out.splitlines()[2]
-    assert header.split() == ["NAME", "TARGET", "SAMPLING", "ENABLED", "UPDATED", "ID"]
+    # The official script's columns in its order, plus KIND.
+    assert header.split() == ["NAME", "TARGET", "SAMPLING", "ENABLED", "UPDATED", "ID", "KIND"]
     assert rule_line.startswith("Exact") and f"dataset: {FINAL}" in rule_line and rule.id in rule_line
+    assert rule_line.rstrip().endswith("python code")
     assert "project: evaltui-demo" in r.out
     assert "\x1b[" not in r.out  # no colour when not a tty
 
@@ -75,7 +77,7 @@ def test_upload_creates_rule(workspace, samples):
     (rule,) = workspace.list_rules()
     assert rule.name == "Exact" and rule.dataset_name == FINAL and rule.sampling_rate == 0.5
     assert "def perform_eval(run, example)" in rule.code
-    assert f"Uploaded evaluator 'Exact' (dataset: {FINAL}). Sampling rate 50%, id {rule.id}." in r.out
+    assert f"Uploaded evaluator 'Exact' (dataset: {FINAL}). Sampling rate 50%, enabled, id {rule.id}." in r.out
 
 
 def test_upload_method1_function_to_project(workspace, samples):
@@ -248,7 +250,7 @@ def test_unicode_and_quotes_in_name(workspace, samples):
 def test_delete_prompt(workspace, answer, deleted):
     seed_rule(workspace, "Exact")
     r = run_cli("delete", "Exact", stdin=answer)
-    assert f"Delete evaluator 'Exact' (dataset: {FINAL})? [y/N]" in r.out
+    assert f"Delete evaluator 'Exact' (python code, dataset: {FINAL}, sampling 100%, enabled)? [y/N]" in r.out
     assert (r.code == 0) is deleted
     assert (workspace.list_rules() == []) is deleted
 

@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from tests.fakes.langsmith_server import FakeLangSmith
+from tests.rule_bodies import full_replace_body, without_version
 from tui.backend import errors
 from tui.backend.base import Backend
 from tui.backend.langsmith import LangSmithBackend
@@ -100,13 +101,9 @@ def test_rule_create_sends_exact_body_and_crud(fake_langsmith, backend):
     updated = backend.update_rule(rule.id, RuleSpec(name="em", code="# v2\n" + CODE, dataset_id=ds["id"]))
     patch = fake_langsmith.requests_to("PATCH", "/runs/rules")[-1]
     assert patch.path == f"/runs/rules/{rule.id}"
-    assert patch.json == {
-        "display_name": "em",
-        "sampling_rate": 1.0,
-        "is_enabled": True,
-        "code_evaluators": [{"code": "# v2\n" + CODE, "language": "python"}],
-        "dataset_id": ds["id"],
-    }
+    assert without_version(patch.json) == full_replace_body(
+        "# v2\n" + CODE, display_name="em", dataset_id=ds["id"]
+    )
     assert updated.code.startswith("# v2") and updated.id == rule.id
 
     backend.delete_rule(rule.id)

@@ -118,7 +118,7 @@ def test_code_diff():
 
 def test_plan_and_create(backend, evals):
     plan = ops.plan_upload(backend, evals, "exact", "Exact", dataset=FINAL, sample_rate="0.5")
-    assert plan.existing == [] and plan.diff == "" and plan.target_rule is None
+    assert plan.existing == [] and plan.diff == "" and not plan.is_ambiguous
     assert plan.spec == RuleSpec(
         name="Exact",
         code=bundle_for_upload(evals, "exact").code,
@@ -145,7 +145,7 @@ def test_bundle_is_runnable(backend, evals):
 def test_plan_replace_has_diff_and_apply_updates_in_place(backend, evals):
     old = add_rule(backend, "Exact")
     plan = ops.plan_upload(backend, evals, "exact", "Exact", dataset=FINAL)
-    assert plan.target_rule == old
+    assert plan.existing == [old]
     assert "-    return {'score': 1}" in plan.diff.splitlines()
     assert "+def _norm(text):" in plan.diff.splitlines()
     with pytest.raises(ops.AlreadyExists, match="Add --replace"):
@@ -185,7 +185,7 @@ def test_duplicates_are_ambiguous_until_an_id_is_given(backend, evals):
     with pytest.raises(Ambiguous):
         ops.plan_upload(backend, evals, "exact", "Twin")  # no target to inherit from two rules
     plan = ops.plan_upload(backend, evals, "exact", "Twin", rule_id=b.id)
-    assert plan.target_rule == b and plan.spec.project_id == b.project_id
+    assert plan.existing == [b] and plan.spec.project_id == b.project_id
     ops.apply_upload(backend, plan, replace=True)
     assert backend.get_rule(a.id).code == OLD_CODE
     assert backend.get_rule(b.id).code == plan.spec.code
@@ -261,7 +261,8 @@ def test_find_errors(backend):
     with pytest.raises(Ambiguous) as amb:
         ops.find_rule(backend, "Twin")
     assert str(amb.value) == (
-        f"2 evaluators are named 'Twin': {a.id} (dataset: {FINAL}); {b.id} (project: {PROJECT}). "
+        f"2 evaluators are named 'Twin': {a.id} (python code, dataset: {FINAL}); "
+        f"{b.id} (python code, project: {PROJECT}). "
         "Pass --id RULE_ID to pick one."
     )
     assert ops.find_rule(backend, "Twin", b.id) == b

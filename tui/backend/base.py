@@ -60,8 +60,10 @@ class Backend(Protocol):
 
     def create_rule(self, spec: RuleSpec) -> Rule: ...
 
-    def update_rule(self, rule_id: str, spec: RuleSpec) -> Rule:
-        """Replace the rule's whole body in place (PATCH with the full rule)."""
+    def update_rule(self, rule_id: str, spec: RuleSpec, base: Rule | None = None) -> Rule:
+        """Replace the rule in place with `spec`'s code, name, sampling rate, target and enabled
+        state, keeping every other setting of `base` (the rule as read; read now if None).
+        Only Python code rules can be replaced (InvalidInput otherwise)."""
 
     def delete_rule(self, rule_id: str) -> None: ...
 

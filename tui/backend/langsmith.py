@@ -28,6 +28,7 @@ from .models import (
     RuleSpec,
     Score,
 )
+from .rule_payload import create_body, replace_body, rule_from_payload
 
 if TYPE_CHECKING:  # pragma: no cover
     import langsmith
@@ -151,6 +152,7 @@ class LangSmithBackend:
         self._client: langsmith.Client | None = None
         self._tracing_client: langsmith.Client | None = None
         self._experiment_names: dict[str, str] = {}
+        self._rules_v1_only = False  # set when the server has no /api/v2/runs/rules
 
     # -- the SDK client and error translation -----------------------------------------------
     @property
@@ -367,86 +369,93 @@ class LangSmithBackend:
         raise errors.NotFound("Project", name_or_id, difflib.get_close_matches(name_or_id, names, n=3))
 
     # -- rules --------------------------------------------------------------------------------
-    def _rule(self, raw: dict, names: dict[str, str]) -> Rule:
-        code_evaluators = raw.get("code_evaluators") or []
-        dataset_id, session_id = raw.get("dataset_id"), raw.get("session_id")
-        dataset_name = raw.get("dataset_name")
-        if dataset_id and not dataset_name:
-            dataset_name = self._name_of("dataset", dataset_id, names)
-        project_name = raw.get("session_name")
-        if session_id and not project_name:
-            project_name = self._name_of("project", session_id, names)
-        return Rule(
-            id=str(raw["id"]),
-            name=raw.get("display_name") or "",
-            code=code_evaluators[0].get("code") if code_evaluators else None,
-            sampling_rate=float(raw.get("sampling_rate", 1.0)),
-            is_enabled=bool(raw.get("is_enabled", True)),
-            dataset_id=str(dataset_id) if dataset_id else None,
-            dataset_name=dataset_name,
-            project_id=str(session_id) if session_id else None,
-            project_name=project_name,
-            created_at=_parse_time(raw.get("created_at")),
-            updated_at=_parse_time(raw.get("updated_at")),
-        )
+    # Listing uses GET /api/v2/runs/rules (cursor pages, filtered on the server); v1 is deprecated
+    # (removal 2027-04-01) and used only where v2 answers 404 (an older self-hosted server).
+    _RULES_PAGE = 100
 
-    def _name_of(self, kind: str, obj_id: str, cache: dict[str, str]) -> str | None:
-        """Look up a dataset / project name the rule payload lacks (cached per listing)."""
-        if obj_id not in cache:
-            try:
-                if kind == "dataset":
-                    cache[obj_id] = self._call(self.client.read_dataset, dataset_id=obj_id).name
-                else:
-                    cache[obj_id] = self._call(self.client.read_project, project_id=obj_id).name
-            except errors.NotFound:
-                cache[obj_id] = None  # type: ignore[assignment]
-        return cache[obj_id]
+    def _name_lookup(self) -> Callable[[str, str], str | None]:
+        """Dataset / project names a rule payload lacks, looked up once per listing."""
+        cache: dict[tuple[str, str], str | None] = {}
+
+        def lookup(kind: str, obj_id: str) -> str | None:
+            if (kind, obj_id) not in cache:
+                try:
+                    if kind == "dataset":
+                        cache[kind, obj_id] = self._call(self.client.read_dataset, dataset_id=obj_id).name
+                    else:
+                        cache[kind, obj_id] = self._call(self.client.read_project, project_id=obj_id).name
+                except errors.NotFound:
+                    cache[kind, obj_id] = None
+            return cache[kind, obj_id]
+
+        return lookup
+
+    def _raw_rules(self, **filters: Any) -> Iterator[dict]:
+        """Rule payloads matching `filters` (v2 names: name_contains, dataset_id, project_id, id)."""
+        if not self._rules_v1_only:
+            params: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
+            params["page_size"] = self._RULES_PAGE
+            first = True
+            while True:
+                try:
+                    page = self._request("GET", "/api/v2/runs/rules", params=params) or {}
+                except errors.NotFound:
+                    if not first:
+                        raise
+                    self._rules_v1_only = True
+                    break
+                first = False
+                yield from page.get("items") or []
+                cursor = page.get("next_cursor")
+                if not cursor:
+                    return
+                params["cursor"] = cursor
+        v1 = {("session_id" if k == "project_id" else k): v for k, v in filters.items() if v is not None}
+        yield from self._request("GET", "/runs/rules", params=v1 or None) or []
 
     def list_rules(self, name: str | None = None) -> list[Rule]:
-        params = {"name_contains": name} if name else None
-        raw_rules = self._request("GET", "/runs/rules", params=params) or []
-        names: dict[str, str] = {}
-        rules = [self._rule(r, names) for r in raw_rules]
+        lookup = self._name_lookup()
+        rules = [rule_from_payload(raw, lookup, _parse_time) for raw in self._raw_rules(name_contains=name)]
         return [r for r in rules if r.name == name] if name else rules
 
     def get_rule(self, rule_id: str) -> Rule:
-        for rule in self.list_rules():
-            if rule.id == rule_id:
-                return rule
+        if not _is_uuid(rule_id):  # the server answers 422 for a malformed id
+            raise errors.NotFound("Rule", rule_id)
+        for raw in self._raw_rules(id=[rule_id]):
+            if str(raw.get("id")) == rule_id:
+                return rule_from_payload(raw, self._name_lookup(), _parse_time)
         raise errors.NotFound("Rule", rule_id)
 
     @staticmethod
     def rule_body(spec: RuleSpec) -> dict[str, Any]:
-        """The exact JSON LangSmith gets for a code rule (create and full-body update)."""
-        if bool(spec.dataset_id) == bool(spec.project_id):
-            raise errors.InvalidInput("A rule needs exactly one of a dataset or a project.")
-        if not 0.0 <= spec.sampling_rate <= 1.0:
-            raise errors.InvalidInput(f"Sampling rate must be between 0 and 1, not {spec.sampling_rate}.")
-        body: dict[str, Any] = {
-            "display_name": spec.name,
-            "sampling_rate": spec.sampling_rate,
-            "is_enabled": spec.is_enabled,
-            "code_evaluators": [{"code": spec.code, "language": "python"}],
-        }
-        if spec.dataset_id:
-            body["dataset_id"] = spec.dataset_id
-        else:
-            body["session_id"] = spec.project_id
-        return body
+        """The exact JSON LangSmith gets for a new code rule."""
+        return create_body(spec)
 
     def create_rule(self, spec: RuleSpec) -> Rule:
-        raw = self._request("POST", "/runs/rules", json=self.rule_body(spec))
-        return self._rule(raw, {})
+        raw = self._request("POST", "/runs/rules", json=create_body(spec))
+        return rule_from_payload(raw, self._name_lookup(), _parse_time)
 
-    def update_rule(self, rule_id: str, spec: RuleSpec) -> Rule:
-        body = self.rule_body(spec)
+    def update_rule(self, rule_id: str, spec: RuleSpec, base: Rule | None = None) -> Rule:
+        """Full-replace PATCH built from the rule's own settings (`base`, read now if not given):
+        only the code and what `spec` changes differ; filters, side actions and the rest are kept."""
+        current = base if base is not None else self.get_rule(rule_id)
+        body = replace_body(current, spec)
         try:
             raw = self._request("PATCH", f"/runs/rules/{rule_id}", json=body)
         except errors.NotFound:
             raise errors.NotFound("Rule", rule_id) from None
-        return self._rule(raw, {})
+        except errors.InvalidInput as exc:
+            if "HTTP 409" in str(exc):
+                raise errors.InvalidInput(
+                    f"Rule {current.name!r} was changed by someone else since evaltui read it "
+                    "(HTTP 409); nothing was replaced. Run the command again to see the new version."
+                ) from None
+            raise
+        return rule_from_payload(raw, self._name_lookup(), _parse_time)
 
     def delete_rule(self, rule_id: str) -> None:
+        if not _is_uuid(rule_id):
+            raise errors.NotFound("Rule", rule_id)
         try:
             self._request("DELETE", f"/runs/rules/{rule_id}")
         except errors.NotFound:

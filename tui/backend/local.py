@@ -38,10 +38,11 @@ from .models import (
     RuleSpec,
     Score,
 )
+from .rule_payload import create_body, kind_of, replace_body, rule_from_payload, settings_from_payload
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 EXPERIMENT_STATUSES = ("running", "done", "cancelled", "failed")
 SAMPLES_DIR = Path(__file__).with_name("samples")
 _PAGE = 500  # rows fetched per query when iterating examples without a limit
@@ -120,8 +121,24 @@ CREATE TABLE scores (
 );
 """
 
+# Rules keep their whole request-shape body (filters, side actions, LLM judges...) in `body`, so a
+# replace carries them over as on LangSmith; workspace evaluators mirror /api/v1/platform/evaluators.
+_SCHEMA_V2 = """
+ALTER TABLE rules ADD COLUMN body TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE rules ADD COLUMN evaluator_version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE rules ADD COLUMN evaluator_id TEXT;
+CREATE TABLE workspace_evaluators (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
 # _MIGRATIONS[n] takes a database at user_version n to n + 1.
-_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2}
 
 
 def _now() -> str:
@@ -566,25 +583,32 @@ class LocalBackend:
     # -- rules -------------------------------------------------------------------------------
     _RULE_SELECT = (
         "SELECT r.id, r.name, r.code, r.sampling_rate, r.is_enabled, r.dataset_id, d.name, "
-        "r.project_id, p.name, r.created_at, r.updated_at FROM rules r "
-        "LEFT JOIN datasets d ON d.id = r.dataset_id LEFT JOIN projects p ON p.id = r.project_id"
+        "r.project_id, p.name, r.created_at, r.updated_at, r.body, r.evaluator_version, r.evaluator_id "
+        "FROM rules r LEFT JOIN datasets d ON d.id = r.dataset_id LEFT JOIN projects p ON p.id = r.project_id"
     )
 
     @staticmethod
     def _rule(row: Sequence[Any]) -> Rule:
-        return Rule(
-            id=row[0],
-            name=row[1],
-            code=row[2],
-            sampling_rate=float(row[3]),
-            is_enabled=bool(row[4]),
-            dataset_id=row[5],
-            dataset_name=row[6],
-            project_id=row[7],
-            project_name=row[8],
-            created_at=_parse_time(row[9]),
-            updated_at=_parse_time(row[10]),
-        )
+        """The stored body in the LangSmith payload shape, so both backends read rules alike."""
+        body = _loads(row[11]) or {}
+        if row[2] is not None and not body.get("code_evaluators"):
+            body["code_evaluators"] = [{"code": row[2], "language": "python"}]  # a v1 workspace row
+        payload = {
+            **body,
+            "id": row[0],
+            "display_name": row[1],
+            "sampling_rate": float(row[3]),
+            "is_enabled": bool(row[4]),
+            "dataset_id": row[5],
+            "dataset_name": row[6],
+            "session_id": row[7],
+            "session_name": row[8],
+            "created_at": row[9],
+            "updated_at": row[10],
+            "evaluator_version": row[12],
+            "evaluator_id": row[13],
+        }
+        return rule_from_payload(payload, parse_time=_parse_time)
 
     def list_rules(self, name: str | None = None) -> list[Rule]:
         def query(conn: sqlite3.Connection) -> list[Rule]:
@@ -604,43 +628,73 @@ class LocalBackend:
             raise NotFound("Rule", rule_id)
         return self._rule(row)
 
-    def _validate_spec(self, conn: sqlite3.Connection, spec: RuleSpec) -> None:
-        if not spec.name or not spec.name.strip():
+    def _validate_body(self, conn: sqlite3.Connection, body: dict[str, Any]) -> None:
+        name = body.get("display_name")
+        if not name or not str(name).strip():
             raise InvalidInput("A rule needs a non-empty name.")
-        rate = spec.sampling_rate
+        rate = body.get("sampling_rate")
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or math.isnan(rate) or not 0 <= rate <= 1:
             raise InvalidInput(f"Sampling rate must be a number between 0 and 1, got {rate!r}.")
-        if spec.dataset_id and spec.project_id:
+        dataset_id, project_id = body.get("dataset_id"), body.get("session_id")
+        if dataset_id and project_id:
             raise InvalidInput("A rule is bound to a dataset or a project, not both.")
-        if spec.dataset_id and not _exists(conn, "datasets", spec.dataset_id):
-            raise NotFound("Dataset", spec.dataset_id)
-        if spec.project_id and not _exists(conn, "projects", spec.project_id):
-            raise NotFound("Project", spec.project_id)
+        if dataset_id and not _exists(conn, "datasets", dataset_id):
+            raise NotFound("Dataset", dataset_id)
+        if project_id and not _exists(conn, "projects", project_id):
+            raise NotFound("Project", project_id)
 
-    def create_rule(self, spec: RuleSpec) -> Rule:
-        rule_id = str(uuid.uuid4())
-        now = _now()
-        with self._write() as conn:
-            self._validate_spec(conn, spec)
+    def _store_rule(self, conn: sqlite3.Connection, rule_id: str, body: dict[str, Any], *, new: bool) -> None:
+        """Write a rule body (request shape, as LangSmith's POST / full-replace PATCH take it)."""
+        self._validate_body(conn, body)
+        kind, code, _ = kind_of(settings_from_payload(body))
+        stored = {k: v for k, v in body.items() if k not in ("evaluator_version",)}
+        values = (
+            body["display_name"], code if kind == "python" else None, float(body["sampling_rate"]),
+            int(body.get("is_enabled", True)), body.get("dataset_id") or None, body.get("session_id") or None,
+            _dumps(stored), body.get("evaluator_id"),
+        )
+        if new:
+            now = _now()
             conn.execute(
-                "INSERT INTO rules (id, name, code, sampling_rate, is_enabled, dataset_id, project_id, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (rule_id, spec.name, spec.code, float(spec.sampling_rate), int(spec.is_enabled),
-                 spec.dataset_id or None, spec.project_id or None, now, now),
+                "INSERT INTO rules (name, code, sampling_rate, is_enabled, dataset_id, project_id, body, "
+                "evaluator_id, id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, rule_id, now, now),
             )
+            return
+        row = conn.execute("SELECT evaluator_version FROM rules WHERE id = ?", (rule_id,)).fetchone()
+        if row is None:
+            raise NotFound("Rule", rule_id)
+        if body.get("evaluator_version") not in (None, row[0]):
+            raise InvalidInput(
+                f"Rule {body['display_name']!r} was changed by someone else since evaltui read it; "
+                "nothing was replaced. Run the command again to see the new version."
+            )
+        conn.execute(
+            "UPDATE rules SET name = ?, code = ?, sampling_rate = ?, is_enabled = ?, dataset_id = ?, "
+            "project_id = ?, body = ?, evaluator_id = ?, updated_at = ?, "
+            "evaluator_version = evaluator_version + 1 WHERE id = ?",
+            (*values, _now(), rule_id),
+        )
+
+    def add_rule(self, body: dict[str, Any]) -> Rule:
+        """Store a rule of any kind from its LangSmith create body (webhook-only, LLM judge...)."""
+        rule_id = str(uuid.uuid4())
+        with self._write() as conn:
+            self._store_rule(conn, rule_id, dict(body), new=True)
         return self.get_rule(rule_id)
 
-    def update_rule(self, rule_id: str, spec: RuleSpec) -> Rule:
+    def create_rule(self, spec: RuleSpec) -> Rule:
+        return self.add_rule(create_body(spec, require_target=False))
+
+    def update_rule(self, rule_id: str, spec: RuleSpec, base: Rule | None = None) -> Rule:
         with self._write() as conn:
-            self._validate_spec(conn, spec)
-            cursor = conn.execute(
-                "UPDATE rules SET name = ?, code = ?, sampling_rate = ?, is_enabled = ?, dataset_id = ?, "
-                "project_id = ?, updated_at = ? WHERE id = ?",
-                (spec.name, spec.code, float(spec.sampling_rate), int(spec.is_enabled),
-                 spec.dataset_id or None, spec.project_id or None, _now(), rule_id),
-            )
-            if cursor.rowcount == 0:
-                raise NotFound("Rule", rule_id)
+            current = base
+            if current is None:
+                row = conn.execute(self._RULE_SELECT + " WHERE r.id = ?", (rule_id,)).fetchone()
+                if row is None:
+                    raise NotFound("Rule", rule_id)
+                current = self._rule(row)
+            self._store_rule(conn, rule_id, replace_body(current, spec, require_target=False), new=False)
         return self.get_rule(rule_id)
 
     def delete_rule(self, rule_id: str) -> None:

@@ -35,7 +35,11 @@ class Project:
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """What the user asks for when uploading: exactly one of dataset_id / project_id."""
+    """What the user asks for when uploading: exactly one of dataset_id / project_id.
+
+    On replace, the plan fills every field the user did not ask to change from the rule as it is,
+    and the backend carries the rule's other settings (filters, side actions...) over unchanged.
+    """
 
     name: str
     code: str
@@ -45,9 +49,25 @@ class RuleSpec:
     is_enabled: bool = True
 
 
+#: What a run rule does. `python`/`javascript`: a custom-code evaluator; `llm`: an LLM-as-judge
+#: evaluator (`evaluators[].structured`); `actions`: only side actions (webhooks, queues, datasets).
+RuleKind = Literal["python", "javascript", "llm", "actions"]
+
+KIND_LABELS: dict[str, str] = {
+    "python": "python code",
+    "javascript": "javascript code",
+    "llm": "LLM judge",
+    "actions": "actions only",
+}
+
+
 @dataclass(frozen=True)
 class Rule:
-    """An uploaded evaluator (a LangSmith run rule, or its local twin)."""
+    """An uploaded evaluator (a LangSmith run rule, or its local twin).
+
+    `settings` holds the rule's replaceable columns in request shape (what a full-replace PATCH
+    must send back); `side_actions` and `filters` describe them for people.
+    """
 
     id: str
     name: str
@@ -60,6 +80,12 @@ class Rule:
     project_name: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    kind: RuleKind = "python"
+    llm: dict[str, Any] | None = None  # the structured (LLM-as-judge) evaluator
+    side_actions: tuple[str, ...] = ()
+    filters: tuple[tuple[str, str], ...] = ()
+    evaluator_version: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def target_label(self) -> str:
@@ -68,6 +94,16 @@ class Rule:
         if self.project_id or self.project_name:
             return f"project: {self.project_name or self.project_id}"
         return "unbound"
+
+    @property
+    def kind_label(self) -> str:
+        label = KIND_LABELS[self.kind]
+        return f"{label} + actions" if self.side_actions and self.kind != "actions" else label
+
+    @property
+    def is_python(self) -> bool:
+        """Only Python code rules can be run locally, synced with a file or replaced by an upload."""
+        return self.kind == "python"
 
 
 @dataclass(frozen=True)

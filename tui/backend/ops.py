@@ -44,16 +44,12 @@ class UploadPlan:
     diff: str
     target_label: str = ""
     warnings: list[str] = field(default_factory=list)
+    settings: list[str] = field(default_factory=list)  # a replace's settings, each "kept: …" / "changed: …"
 
     @property
     def is_ambiguous(self) -> bool:
         """Several rules share the name and none was picked by id."""
         return len(self.existing) > 1
-
-    @property
-    def target_rule(self) -> Rule | None:
-        """The single rule a replace would update, if there is exactly one."""
-        return self.existing[0] if len(self.existing) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -140,24 +136,29 @@ def plan_upload(
     name: str,
     dataset: str | None = None,
     project: str | None = None,
-    sample_rate: Any = 1.0,
+    sample_rate: Any = None,
     rule_id: str | None = None,
+    enabled: bool | None = None,
 ) -> UploadPlan:
     """Validate the request, bundle the code and look for rules the upload would replace.
 
-    Cheap checks come first (name, rate, flags), then the file, then the backend.
-    With neither dataset nor project, replacing a single existing rule keeps its target.
+    Cheap checks come first (name, rate, flags), then the file, then the backend. What the user
+    does not ask to change (`None`) is kept on replace: target, sampling rate, enabled state and
+    every other setting of the rule. A new rule defaults to 100 %, enabled. Only Python code
+    rules are replaced: a name that matches an LLM, JavaScript or actions-only rule is refused.
     """
     from .bundle import bundle_for_upload
 
     validate_name(name)
-    rate = validate_sample_rate(sample_rate)
+    rate = validate_sample_rate(sample_rate) if sample_rate is not None else None
     check_binding_flags(dataset, project)
     bundle = bundle_for_upload(Path(path), function)
 
     existing = backend.list_rules(name)
     if rule_id:
         existing = _select_by_id(existing, name, rule_id)
+    if len(existing) == 1 and not existing[0].is_python:
+        raise not_replaceable_error(existing[0])
 
     dataset_id, project_id, label = resolve_binding(backend, dataset, project)
     if not dataset_id and not project_id:
@@ -171,21 +172,55 @@ def plan_upload(
                 "Say which runs the evaluator scores: pass --dataset NAME or --project NAME."
             )
 
+    old = existing[0] if len(existing) == 1 else None
     spec = RuleSpec(
         name=name,
         code=bundle.code,
-        sampling_rate=rate,
+        sampling_rate=rate if rate is not None else (old.sampling_rate if old else 1.0),
         dataset_id=dataset_id,
         project_id=project_id,
+        is_enabled=enabled if enabled is not None else (old.is_enabled if old else True),
     )
-    diff = code_diff(existing[0].code, bundle.code, name) if len(existing) == 1 else ""
     return UploadPlan(
         spec=spec,
         bundle=bundle,
         existing=list(existing),
-        diff=diff,
+        diff=code_diff(old.code, bundle.code, name) if old else "",
         target_label=label,
         warnings=list(getattr(bundle, "warnings", []) or []),
+        settings=replace_settings(old, spec, label) if old else [],
+    )
+
+
+def _rate(value: float) -> str:
+    return f"{value:.0%}" if round(value * 100, 6) == int(value * 100) else f"{value:.1%}"
+
+
+def replace_settings(old: Rule, spec: RuleSpec, label: str) -> list[str]:
+    """Each setting a replace touches or keeps, as `kept: …` / `changed: …` lines."""
+    def state(enabled: bool) -> str:
+        return "enabled" if enabled else "disabled"
+
+    lines = []
+    pairs = [
+        ("target", old.target_label, label),
+        ("sampling rate", _rate(old.sampling_rate), _rate(spec.sampling_rate)),
+        ("state", state(old.is_enabled), state(spec.is_enabled)),
+    ]
+    if old.name != spec.name:
+        pairs.insert(0, ("name", old.name, spec.name))
+    for what, before, after in pairs:
+        lines.append(f"kept: {what} {before}" if before == after else f"changed: {what} {before} -> {after}")
+    lines += [f"kept: {what} {value}" for what, value in old.filters]
+    lines += [f"kept: {action}" for action in old.side_actions]
+    return lines
+
+
+def not_replaceable_error(rule: Rule) -> InvalidInput:
+    return InvalidInput(
+        f"Evaluator {rule.name!r} (id {rule.id}) is a {rule.kind_label} rule, not a Python code rule; "
+        "evaltui will not turn it into one. Upload under another --name, or pick a Python rule "
+        "of that name with --id."
     )
 
 
@@ -208,7 +243,7 @@ def apply_upload(backend: Backend, plan: UploadPlan, replace: bool) -> UploadOut
         raise ambiguous_error(name, plan.existing)
     old = plan.existing[0]
     try:
-        rule = backend.update_rule(old.id, plan.spec)
+        rule = backend.update_rule(old.id, plan.spec, base=old)
     except EvaltuiError as err:
         raise ReplaceFailed(_replace_failure_message(backend, old, plan.spec, err), err) from err
     return UploadOutcome(rule, "replaced", f"Replaced evaluator {name!r} ({plan.target_label}).")
@@ -230,7 +265,7 @@ def _replace_failure_message(backend: Backend, old: Rule, spec: RuleSpec, err: E
 
 
 def ambiguous_error(name: str, rules: list[Rule]) -> Ambiguous:
-    listing = "; ".join(f"{r.id} ({r.target_label})" for r in rules)
+    listing = "; ".join(f"{r.id} ({r.kind_label}, {r.target_label})" for r in rules)
     return Ambiguous(
         f"{len(rules)} evaluators are named {name!r}: {listing}. Pass --id RULE_ID to pick one."
     )
@@ -260,6 +295,17 @@ class DeleteFailed(EvaltuiError):
         super().__init__(message)
         self.cause = cause
         self.exit_code = cause.exit_code
+
+
+def delete_question(rule: Rule) -> str:
+    """The delete confirmation: the rule, what it is, and every side action that goes with it."""
+    question = (
+        f"Delete evaluator {rule.name!r} ({rule.kind_label}, {rule.target_label}, "
+        f"sampling {_rate(rule.sampling_rate)}, {'enabled' if rule.is_enabled else 'disabled'})?"
+    )
+    if rule.side_actions:
+        question += " Its side actions go with it: " + "; ".join(rule.side_actions) + "."
+    return question
 
 
 def delete_rule(backend: Backend, rule: Rule) -> str:
