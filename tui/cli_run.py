@@ -121,6 +121,11 @@ class CliProgress:
             if event.rules:
                 who = "the LangSmith server applies" if event.rules_run_by == "server" else "also running"
                 self._line(f"Rules bound to the dataset ({who}): {', '.join(event.rules)}")
+        elif kind is ev.UploadVerifying:
+            self._line(
+                f"Waiting for LangSmith to ingest the results: {event.visible}/{event.expected} visible "
+                f"({event.waited_s:.0f} s of up to {event.limit_s:.0f} s)"
+            )
         elif kind in (ev.RunFinished, ev.RunCancelled, ev.RunFailed):
             self.final = event
             if self.live:
@@ -219,26 +224,43 @@ def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.err(f"Error: {message}")
         return 1
     _print_run_summary(ctx, args, progress, experiment, final)
-    return UPLOAD_FAILED_EXIT if _upload_problems(final.counts) else 0
+    return _exit_code(final.counts)
 
 
 UPLOAD_FAILED_EXIT = 1
 MAX_LISTED = 50
 
 
+def _listing(items: list[str]) -> str:
+    return ", ".join(items[:MAX_LISTED]) + (" …" if len(items) > MAX_LISTED else "")
+
+
 def _upload_problems(counts: dict[str, Any]) -> list[str]:
-    """Sentences about results that did not reach LangSmith (empty when all arrived)."""
+    """Sentences about results not (yet) readable on LangSmith, and a failed close (empty when fine)."""
     lines = []
     runs, scores = counts.get("upload_missing_runs") or [], counts.get("upload_missing_scores") or []
     if runs:
-        shown = ", ".join(runs[:MAX_LISTED]) + (" …" if len(runs) > MAX_LISTED else "")
-        lines.append(f"{len(runs)} run(s) failed to upload to LangSmith (example ids: {shown}).")
+        lines.append(f"{len(runs)} run(s) failed to upload to LangSmith (example ids: {_listing(runs)}).")
     if scores:
-        shown = ", ".join(scores[:MAX_LISTED]) + (" …" if len(scores) > MAX_LISTED else "")
-        lines.append(f"{len(scores)} score(s) failed to upload to LangSmith (example:key: {shown}).")
+        lines.append(f"{len(scores)} score(s) failed to upload to LangSmith (example:key: {_listing(scores)}).")
+    pending = (counts.get("upload_pending_runs") or []) + (counts.get("upload_pending_scores") or [])
+    if pending:
+        lines.append(
+            f"{len(pending)} result(s) were accepted by LangSmith but are still being ingested after "
+            f"{counts.get('upload_waited_s', 0):g} s (not lost; set EVALTUI_UPLOAD_WAIT to wait longer): "
+            f"{_listing(pending)}."
+        )
     if counts.get("upload_unverified"):
         lines.append(str(counts["upload_unverified"]))
+    if counts.get("close_error"):
+        lines.append(str(counts["close_error"]))
     return lines
+
+
+def _exit_code(counts: dict[str, Any]) -> int:
+    """1 for real losses (a send failed and the result never arrived) or a failed close."""
+    lost = counts.get("upload_missing_runs") or counts.get("upload_missing_scores")
+    return UPLOAD_FAILED_EXIT if lost or counts.get("close_error") else 0
 
 
 def _run_with_sigint(runner, options, progress) -> Experiment:
@@ -289,8 +311,12 @@ def _print_run_summary(ctx: CliContext, args, progress: CliProgress, experiment,
             "rules": list(started.rules) if started else [],
             "rules_run_by": started.rules_run_by if started else None,
             "first_errors": dict(progress.first_errors),
+            "upload": counts.get("upload_status", "not uploaded"),
             "upload_missing_runs": counts.get("upload_missing_runs", []),
             "upload_missing_scores": counts.get("upload_missing_scores", []),
+            "upload_pending_runs": counts.get("upload_pending_runs", []),
+            "upload_pending_scores": counts.get("upload_pending_scores", []),
+            "closed": not counts.get("close_error"),
         }
         for line in _upload_problems(counts):
             ctx.err(f"Warning: {line}")

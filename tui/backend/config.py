@@ -18,6 +18,7 @@ ENV_VARS = (
     "EVALTUI_BACKEND",
     "EVALTUI_HTTP_TIMEOUT",
     "EVALTUI_LOCK_TIMEOUT",
+    "EVALTUI_UPLOAD_WAIT",
 )
 
 DEFAULT_ENDPOINT = "https://api.smith.langchain.com"
@@ -99,8 +100,9 @@ def _seconds_from_env(name: str, default: float) -> float:
 def open_backend(settings: Settings):
     """Build the backend the settings ask for. Imports stay lazy: langsmith is slow to import.
 
-    EVALTUI_HTTP_TIMEOUT (LangSmith requests, default 10 s) and EVALTUI_LOCK_TIMEOUT (waiting for
-    another process holding the workspace's write lock, default 5 s) tune how long evaltui waits.
+    EVALTUI_HTTP_TIMEOUT (LangSmith requests, default 10 s), EVALTUI_LOCK_TIMEOUT (waiting for
+    another process holding the workspace's write lock, default 5 s) and EVALTUI_UPLOAD_WAIT (for
+    LangSmith to show an experiment's uploaded results, default 60 s) tune how long evaltui waits.
     """
     from .errors import InvalidInput
 
@@ -121,5 +123,6 @@ def open_backend(settings: Settings):
             endpoint=settings.endpoint,
             workspace_id=settings.workspace_id,
             timeout_s=_seconds_from_env("EVALTUI_HTTP_TIMEOUT", 10.0),
+            upload_wait_s=_seconds_from_env("EVALTUI_UPLOAD_WAIT", 60.0),
         )
     raise InvalidInput(f"Unknown backend {settings.backend!r}: use 'local' or 'langsmith'.")

@@ -49,6 +49,17 @@ class TargetFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class UploadVerifying:
+    """After a LangSmith run: waiting for the server to show the uploaded results (ingestion is
+    asynchronous). Emitted before each new look."""
+
+    visible: int  # finished rows the server shows so far
+    expected: int
+    waited_s: float
+    limit_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class RunFinished:
     experiment_id: str
     status: str
@@ -77,6 +88,7 @@ RunEvent = Union[
     ExampleFinished,
     ScoreRecorded,
     TargetFailed,
+    UploadVerifying,
     RunFinished,
     RunCancelled,
     RunFailed,

@@ -29,6 +29,7 @@ from .models import (
     Score,
 )
 from .rule_payload import create_body, replace_body, rule_from_payload
+from .upload_check import OnWait, UploadCheck, wait_for_uploads
 
 if TYPE_CHECKING:  # pragma: no cover
     import langsmith
@@ -142,6 +143,7 @@ class LangSmithBackend:
         timeout_s: float = 10.0,
         retries: int = 2,
         backoff: float = 0.1,
+        upload_wait_s: float = 60.0,
     ):
         self.api_key = api_key
         self.endpoint = endpoint.rstrip("/")
@@ -149,6 +151,7 @@ class LangSmithBackend:
         self.timeout_s = timeout_s
         self.retries = retries
         self.backoff = backoff
+        self.upload_wait_s = upload_wait_s  # how long to wait for ingestion before saying "pending"
         self._client: langsmith.Client | None = None
         self._tracing_client: langsmith.Client | None = None
         self._experiment_names: dict[str, str] = {}
@@ -223,6 +226,26 @@ class LangSmithBackend:
             f"{ex}:{key}" for ex, keys in expected.items() if ex in runs for key in keys - runs[ex]
         )
         return {"runs": missing_runs, "scores": missing_scores}
+
+    def verify_uploads(
+        self,
+        experiment_id: str,
+        expected: dict[str, set[str]],
+        *,
+        send_failed: Callable[[], bool] = lambda: False,
+        on_wait: OnWait | None = None,
+    ) -> UploadCheck:
+        """Wait up to `upload_wait_s` for the server to show every expected run and score."""
+        try:
+            return wait_for_uploads(
+                lambda: self.missing_uploads(experiment_id, expected),
+                len(expected),
+                limit_s=self.upload_wait_s,
+                send_failed=send_failed,
+                on_wait=on_wait,
+            )
+        except errors.EvaltuiError as exc:
+            return UploadCheck("unverified", reason=f"Could not check the uploaded results: {exc}")
 
     def _translate(self, exc: BaseException) -> errors.EvaltuiError:
         """Map an SDK / requests exception to a user-facing error. Never uses the SDK's text
@@ -519,7 +542,9 @@ class LangSmithBackend:
                     score.key,
                     score=score.score,
                     comment=score.error or score.comment,
+                    # As aevaluate writes them: the read schema has no `error`, only `extra`.
                     error=True if score.error else None,
+                    extra={"error": True, "error_message": score.error} if score.error else None,
                     trace_id=run_id,
                     session_id=result.experiment_id,
                     start_time=now,
@@ -541,21 +566,22 @@ class LangSmithBackend:
 
     def list_experiments(self, dataset_id: str | None = None) -> list[Experiment]:
         def make() -> Iterable[Any]:
+            # Stats (run_count) are null unless asked for.
             if dataset_id:
-                return self.client.list_projects(reference_dataset_id=dataset_id)
-            return self.client.list_projects(reference_free=False)
+                return self.client.list_projects(reference_dataset_id=dataset_id, include_stats=True)
+            return self.client.list_projects(reference_free=False, include_stats=True)
 
         return [self._experiment(p) for p in self._iterate(make) if p.reference_dataset_id]
 
     def get_experiment(self, name_or_id: str) -> Experiment:
         if _is_uuid(name_or_id):
             try:
-                p = self._call(self.client.read_project, project_id=name_or_id)
+                p = self._call(self.client.read_project, project_id=name_or_id, include_stats=True)
                 if p.reference_dataset_id:
                     return self._experiment(p)
             except errors.NotFound:
                 pass
-        found = next(self._iterate(lambda: self.client.list_projects(name=name_or_id)), None)
+        found = next(self._iterate(lambda: self.client.list_projects(name=name_or_id, include_stats=True)), None)
         if found is not None and found.reference_dataset_id:
             return self._experiment(found)
         names = [e.name for e in self.list_experiments()]
@@ -600,7 +626,7 @@ class LangSmithBackend:
                     key=fb.get("key", ""),
                     score=fb.get("score"),
                     comment=fb.get("comment"),
-                    error=fb.get("comment") if fb.get("error") else None,
+                    error=_feedback_error(fb),
                 )
                 for fb in feedback.get(str(run["id"]), [])
             )
@@ -632,6 +658,15 @@ class LangSmithBackend:
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
             self._client = None
+
+
+def _feedback_error(fb: dict) -> str | None:
+    """The error of a feedback as read back: `extra.error` / `extra.error_message` (the read
+    schema has no top-level `error`; older evaltui wrote the message as the comment)."""
+    extra = fb.get("extra") or {}
+    if not (extra.get("error") or fb.get("error")):
+        return None
+    return extra.get("error_message") or fb.get("comment") or "evaluator error"
 
 
 def _first_line(error: str | None) -> str | None:

@@ -47,11 +47,13 @@ from .events import (
     RunFinished,
     ScoreRecorded,
     TargetFailed,
+    UploadVerifying,
     null_sink,
 )
 from .gc_hold import holding_full_gc
 from .models import Example, Experiment, ExperimentResult, Rule, Score, numeric_score
 from .targets import LoadedTarget, TargetLoadError, load_target  # noqa: F401 - re-exported
+from .upload_check import SendFailures
 
 EvaluatorSpec = Any  # a callable, an evaluators.NormalizedEvaluator, or "file.py:fn" / "module:fn"
 
@@ -759,6 +761,9 @@ class Runner:
         status = "failed"
         failure: str | None = None
         external_cancel = False
+        send_failures = SendFailures()
+        if not self.is_local:
+            send_failures.__enter__()  # left in _finish_stream, after the upload check
         try:
             try:
                 # The SDK prints "Starting evaluation of experiment ..." to stdout; keep stdout clean
@@ -806,10 +811,15 @@ class Runner:
                     sdk_task.cancel()
         upload_check: dict[str, Any] = {}
         if not self.is_local:
-            # Runs are uploaded by the client's background batcher: make them visible before we report.
-            await _flush_client(self._sdk_client())
-            if experiment is not None and active.finished:
-                upload_check = await asyncio.to_thread(_check_uploads, self.backend, experiment.id, active)
+            try:
+                # Runs are uploaded by the client's background batcher: send them before we check.
+                await _flush_client(self._sdk_client())
+                if experiment is not None and active.finished:
+                    upload_check = await asyncio.to_thread(
+                        _check_uploads, self.backend, experiment.id, active, send_failures, sink
+                    )
+            finally:
+                send_failures.__exit__(None, None, None)
         settled = self._settle(experiment, active, status, failure, total, sink, prior, finish_status,
                                upload_check)
         if external_cancel:
@@ -843,7 +853,8 @@ class Runner:
         try:
             self.backend.finish_experiment(experiment.id, stored_status)
         except errors.EvaltuiError as exc:
-            flush_error = flush_error or str(exc)
+            # The rows are kept; but the server would show the experiment running forever: say so.
+            counts["close_error"] = f"The experiment could not be marked {stored_status}: {exc}"
         final = replace(experiment, status=stored_status, example_count=max(experiment.example_count, len(merged)))
         if status == "cancelled":
             sink(RunCancelled(experiment.id, len(active.finished), total, summary, counts))
@@ -867,21 +878,24 @@ class Runner:
         )
 
 
-def _check_uploads(backend, experiment_id: str, active: _ActiveRun) -> dict[str, Any]:
-    """Which finished rows the LangSmith server lacks (a run, or a score): none may vanish silently.
+def _check_uploads(backend, experiment_id: str, active: _ActiveRun, send_failures: SendFailures,
+                   sink: ProgressSink) -> dict[str, Any]:
+    """Wait (bounded) until the server shows every finished row, and say what never arrived.
 
-    Returns counts entries: `upload_missing_runs` (example ids), `upload_missing_scores`
-    (`"<example id>:<key>"`), or `upload_unverified` (why the check itself failed).
+    Returns counts entries (`UploadCheck.as_counts`): `upload_status` verified / pending /
+    missing / unverified, with the example ids (`upload_missing_runs`, `upload_pending_runs`)
+    and `"<example id>:<key>"` scores still absent.
     """
-    check = getattr(backend, "missing_uploads", None)
-    if check is None:
+    verify = getattr(backend, "verify_uploads", None)
+    if verify is None:
         return {}
     expected = {ex_id: {s.key for s in r.scores} for ex_id, r in active.finished.items()}
-    try:
-        missing = check(experiment_id, expected)
-    except errors.EvaltuiError as exc:
-        return {"upload_unverified": f"Could not check the uploaded results: {exc}"}
-    return {"upload_missing_runs": missing["runs"], "upload_missing_scores": missing["scores"]}
+
+    def on_wait(visible: int, total: int, waited: float, limit: float) -> None:
+        sink(UploadVerifying(visible, total, waited, limit))
+
+    return verify(experiment_id, expected, send_failed=lambda: send_failures.count > 0,
+                  on_wait=on_wait).as_counts()
 
 
 async def _flush_client(client: Any) -> None:

@@ -38,8 +38,10 @@ from ..backend.events import (
     RunEvent,
     RunFailed,
     RunFinished,
+    UploadVerifying,
 )
 from ..backend.gc_hold import hold_full_gc
+from ..backend.upload_check import upload_sentence
 from ..backend.models import ExperimentResult, numeric_score
 from .results_grid import ResultsGrid
 
@@ -317,6 +319,11 @@ class RunnerPane(Vertical):
                 for result in event.results:
                     stats.store(result)
                 rows.extend(event.results)
+            elif isinstance(event, UploadVerifying):
+                stats.message = (
+                    f"waiting for LangSmith to ingest the results: {event.visible}/{event.expected} "
+                    f"visible ({event.waited_s:.0f} s of up to {event.limit_s:.0f} s)"
+                )
             elif isinstance(event, (RunFinished, RunCancelled, RunFailed)):
                 ended = event
         self._to_grid(rows, now, force=ended is not None or stats.status != "running")
@@ -378,6 +385,9 @@ class RunnerPane(Vertical):
                 parts.append(_plural(errors[1], "evaluator error"))
             if errors[0] or errors[1]:
                 parts.append("ctrl+f retries them")
+            upload = upload_sentence(counts)
+            if upload:
+                parts.append(upload)
             stats.message = " · ".join(parts)
         if self._timer is not None:
             self._timer.pause()
