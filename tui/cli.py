@@ -9,6 +9,7 @@ Imports stay light here: the backend (and langsmith) load only when a command ne
 from __future__ import annotations
 
 import argparse
+import json
 import importlib.util
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from .backend.errors import EvaltuiError
 from .cli_support import CliContext
 
 if TYPE_CHECKING:
-    from .backend.models import Rule
+    from .backend.models import Rule, WorkspaceEvaluator
     from .backend.tester import TestReport
 
 PROG = "evaltui"
@@ -104,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", parents=common, help="list uploaded evaluators")
     p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser(
+        "evaluators", parents=common,
+        help="list the workspace's evaluators (code and LLM), their build status and bindings",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON (with code, mapping and dependencies)")
+    p.set_defaults(handler=cmd_evaluators)
 
     p = sub.add_parser(
         "upload",
@@ -239,6 +247,34 @@ def cmd_list(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.out("No evaluators found.")
         return 0
     ctx.out(format_rules(sorted(rules, key=lambda r: (r.name.lower(), r.id))))
+    return 0
+
+
+def format_workspace_evaluators(evaluators: Sequence[WorkspaceEvaluator]) -> str:
+    rows = [
+        (
+            _one_line(e.name),
+            e.type + (f" ({e.language})" if e.language else ""),
+            ", ".join(e.feedback_keys) or "-",
+            _one_line(e.status_label),
+            _one_line("; ".join(e.bindings)) or "-",
+            e.id,
+        )
+        for e in evaluators
+    ]
+    return format_table(("NAME", "TYPE", "FEEDBACK KEYS", "BUILD", "BOUND TO", "ID"), rows)
+
+
+def cmd_evaluators(args: argparse.Namespace, ctx: CliContext) -> int:
+    from .backend.workspace_evaluators import evaluator_json
+
+    found = sorted(ctx.backend.list_workspace_evaluators(), key=lambda e: (e.name.lower(), e.id))
+    if args.json:
+        ctx.out(json.dumps([evaluator_json(e) for e in found], indent=2, default=str))
+    elif not found:
+        ctx.out("No workspace evaluators found.")
+    else:
+        ctx.out(format_workspace_evaluators(found))
     return 0
 
 

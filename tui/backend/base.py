@@ -19,6 +19,7 @@ from .models import (
     Project,
     Rule,
     RuleSpec,
+    WorkspaceEvaluator,
 )
 
 BackendKind = Literal["local", "langsmith"]
@@ -66,6 +67,10 @@ class Backend(Protocol):
         Only Python code rules can be replaced (InvalidInput otherwise)."""
 
     def delete_rule(self, rule_id: str) -> None: ...
+
+    # -- workspace evaluators (read-only here) ----------------------------------------------
+    def list_workspace_evaluators(self) -> list[WorkspaceEvaluator]:
+        """Code and LLM evaluators of the workspace, with the rules that bind them."""
 
     # -- experiments -------------------------------------------------------------------
     def create_experiment(

@@ -27,9 +27,11 @@ from .models import (
     Rule,
     RuleSpec,
     Score,
+    WorkspaceEvaluator,
 )
 from .rule_payload import create_body, replace_body, rule_from_payload
 from .upload_check import OnWait, UploadCheck, wait_for_uploads
+from .workspace_evaluators import evaluator_from_payload
 
 if TYPE_CHECKING:  # pragma: no cover
     import langsmith
@@ -483,6 +485,21 @@ class LangSmithBackend:
             self._request("DELETE", f"/runs/rules/{rule_id}")
         except errors.NotFound:
             raise errors.NotFound("Rule", rule_id) from None
+
+    # -- workspace evaluators ------------------------------------------------------------------
+    def list_workspace_evaluators(self) -> list[WorkspaceEvaluator]:
+        """GET /api/v1/platform/evaluators, every offset page (the server caps `limit` at 100)."""
+        found: list[WorkspaceEvaluator] = []
+        offset = 0
+        while True:
+            page = self._request(
+                "GET", "/api/v1/platform/evaluators", params={"limit": 100, "offset": offset}
+            ) or {}
+            items = page.get("evaluators") or []
+            found += [evaluator_from_payload(raw, _parse_time) for raw in items]
+            offset += len(items)
+            if not items or offset >= int(page.get("total") or 0):
+                return found
 
     # -- experiments ----------------------------------------------------------------------------
     # The runner uploads LangSmith experiments through aevaluate itself; create_experiment /

@@ -37,8 +37,10 @@ from .models import (
     Rule,
     RuleSpec,
     Score,
+    WorkspaceEvaluator,
 )
 from .rule_payload import create_body, kind_of, replace_body, rule_from_payload, settings_from_payload
+from .workspace_evaluators import evaluator_from_payload
 
 T = TypeVar("T")
 
@@ -355,7 +357,7 @@ class LocalBackend:
 
     # -- seeding ----------------------------------------------------------------------------
     def _insert_seed(self, conn: sqlite3.Connection) -> None:
-        from .seed_data import DEMO_PROJECT, demo_datasets
+        from .seed_data import DEMO_PROJECT, DEMO_WORKSPACE_EVALUATORS, demo_datasets
 
         for dataset in demo_datasets():
             dataset_id = self._insert_dataset(conn, dataset.name, dataset.description)
@@ -365,6 +367,8 @@ class LocalBackend:
                 [(ex.inputs, ex.outputs, ex.metadata) for ex in dataset.examples],
             )
         self._insert_project(conn, DEMO_PROJECT)
+        for evaluator in DEMO_WORKSPACE_EVALUATORS:
+            self._insert_workspace_evaluator(conn, evaluator)
 
     def _copy_samples(self) -> None:
         """Copy the sample evaluator files next to the db, unless that directory exists."""
@@ -701,6 +705,46 @@ class LocalBackend:
         with self._write() as conn:
             if conn.execute("DELETE FROM rules WHERE id = ?", (rule_id,)).rowcount == 0:
                 raise NotFound("Rule", rule_id)
+
+    # -- workspace evaluators --------------------------------------------------------------------
+    @staticmethod
+    def _insert_workspace_evaluator(conn: sqlite3.Connection, body: dict[str, Any]) -> str:
+        evaluator_id = str(uuid.uuid4())
+        now = _now()
+        conn.execute(
+            "INSERT INTO workspace_evaluators (id, name, type, body, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (evaluator_id, body["name"], body.get("type", "code"), _dumps(body), now, now),
+        )
+        return evaluator_id
+
+    def add_workspace_evaluator(self, body: dict[str, Any]) -> WorkspaceEvaluator:
+        """Store one from its LangSmith OnlineEvaluator shape (name, type, code_evaluator / llm_evaluator)."""
+        with self._write() as conn:
+            evaluator_id = self._insert_workspace_evaluator(conn, body)
+        return next(e for e in self.list_workspace_evaluators() if e.id == evaluator_id)
+
+    def list_workspace_evaluators(self) -> list[WorkspaceEvaluator]:
+        def query(conn: sqlite3.Connection) -> list[WorkspaceEvaluator]:
+            rules: dict[str, list[dict]] = {}
+            for evaluator_id, dataset, project in conn.execute(
+                "SELECT r.evaluator_id, d.name, p.name FROM rules r LEFT JOIN datasets d ON d.id = r.dataset_id "
+                "LEFT JOIN projects p ON p.id = r.project_id WHERE r.evaluator_id IS NOT NULL"
+            ):
+                rules.setdefault(evaluator_id, []).append({"dataset_name": dataset, "session_name": project})
+            rows = conn.execute(
+                "SELECT id, body, created_at, updated_at FROM workspace_evaluators ORDER BY name, id"
+            ).fetchall()
+            return [
+                evaluator_from_payload(
+                    {**(_loads(body) or {}), "id": ev_id, "created_at": created, "updated_at": updated,
+                     "run_rules": rules.get(ev_id, [])},
+                    _parse_time,
+                )
+                for ev_id, body, created, updated in rows
+            ]
+
+        return self._read(query)
 
     # -- experiments ---------------------------------------------------------------------------
     _EXPERIMENT_SELECT = (

@@ -107,6 +107,35 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class WorkspaceEvaluator:
+    """A workspace evaluator (LangSmith's /api/v1/platform/evaluators, or its local twin): code or
+    an LLM prompt, the feedback keys it writes and the datasets / projects its run rules bind to."""
+
+    id: str
+    name: str
+    type: str  # "code" | "llm" | "decision_model"
+    feedback_keys: tuple[str, ...] = ()
+    code: str | None = None
+    language: str | None = None  # code evaluators: "python" | "javascript"
+    dependencies: str | None = None
+    build_status: str | None = None  # ENQUEUED | BUILDING | READY | FAILED
+    build_error: str | None = None
+    prompt_repo: str | None = None  # LLM evaluators: the prompt's repo handle and commit
+    prompt_commit: str | None = None
+    variable_mapping: dict[str, Any] | None = None
+    bindings: tuple[str, ...] = ()  # "dataset: NAME" / "project: NAME" of the rules using it
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def status_label(self) -> str:
+        if self.type != "code":
+            return "-"
+        status = (self.build_status or "unknown").lower()
+        return f"{status}: {self.build_error}" if self.build_error else status
+
+
+@dataclass(frozen=True)
 class Score:
     key: str
     score: float | bool | None

@@ -241,3 +241,35 @@ DATASETS: tuple[SeedDataset, ...] = (
 def demo_datasets() -> tuple[SeedDataset, ...]:
     """The three demo datasets, in the order they are seeded."""
     return DATASETS
+
+
+# Workspace evaluators of the demo workspace, in LangSmith's OnlineEvaluator shape (one of each type).
+DEMO_WORKSPACE_EVALUATORS: tuple[dict, ...] = (
+    {
+        "name": "Exact match (workspace)",
+        "type": "code",
+        "feedback_keys": ["exact_match"],
+        "code_evaluator": {
+            "language": "python",
+            "code": (
+                "def perform_eval(run, example):\n"
+                "    actual = (run.get('outputs') or {}).get('response', '')\n"
+                "    expected = (example.get('outputs') or {}).get('expected_response', '')\n"
+                "    return {'exact_match': int(actual.strip().lower() == expected.strip().lower())}\n"
+            ),
+            "dependencies": None,
+            "evaluator_build_status": "READY",
+            "evaluator_build_error": None,
+        },
+    },
+    {
+        "name": "Accuracy judge (workspace)",
+        "type": "llm",
+        "feedback_keys": ["accuracy"],
+        "llm_evaluator": {
+            "prompt_repo_handle": "evaltui-demo/accuracy-judge",
+            "commit_hash_or_tag": "latest",
+            "variable_mapping": {"response": "outputs.response", "expected": "reference.expected_response"},
+        },
+    },
+)
