@@ -471,3 +471,32 @@ def test_closed_backend_raises_workspace_error(db_path):
     b.close()  # idempotent
     with pytest.raises(WorkspaceError):
         b.list_rules()
+
+
+def test_local_rules_of_every_kind_keep_their_settings_and_only_python_ones_run(tmp_path):
+    """The local workspace has the same rule concepts as LangSmith (issue 10)."""
+    from tui.backend.models import RuleSpec
+    from tui.backend.runner import _rules_for_dataset
+
+    backend = LocalBackend(tmp_path / "w.sqlite3")
+    ds = next(iter(backend.list_datasets()))
+    hook = backend.add_rule({"display_name": "Hook", "sampling_rate": 0.3, "is_enabled": True,
+                             "dataset_id": ds.id, "webhooks": [{"url": "https://h.example.com/x"}]})
+    js = backend.add_rule({"display_name": "JS", "sampling_rate": 1.0, "dataset_id": ds.id,
+                           "code_evaluators": [{"code": "function f() {}", "language": "javascript"}]})
+    py = backend.add_rule({"display_name": "Py", "sampling_rate": 0.4, "is_enabled": True, "dataset_id": ds.id,
+                           "filter": "eq(x, 1)", "webhooks": [{"url": "https://h.example.com/py"}],
+                           "code_evaluators": [{"code": "def perform_eval(run, example):\n    return {}\n"}]})
+    assert (hook.kind, js.kind, py.kind) == ("actions", "javascript", "python")
+    assert hook.side_actions == ("webhook h.example.com/x",) and js.code == "function f() {}"
+    assert [r.name for r in _rules_for_dataset(backend, ds.id)] == ["Py"]
+    updated = backend.update_rule(py.id, RuleSpec("Py", "x = 1\n", 0.4, ds.id), base=py)
+    assert updated.code == "x = 1\n" and updated.filters == (("filter", "eq(x, 1)"),)
+    assert updated.side_actions == ("webhook h.example.com/py",) and updated.evaluator_version == 2
+    from tui.backend.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="changed by someone else"):
+        backend.update_rule(py.id, RuleSpec("Py", "y = 2\n", 0.4, ds.id), base=py)  # stale version
+    with pytest.raises(InvalidInput, match="only Python code rules"):
+        backend.update_rule(js.id, RuleSpec("JS", "x = 1\n", 1.0, ds.id))
+    backend.close()

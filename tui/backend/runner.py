@@ -209,7 +209,14 @@ def load_rule_evaluator(rule: Rule, timeout: float | None = None):
 
 
 def _rules_for_dataset(backend, dataset_id: str) -> list[Rule]:
-    return [r for r in backend.list_rules() if r.is_enabled and r.dataset_id == dataset_id]
+    """Enabled rules that score the dataset's experiments. On LangSmith the server applies every
+    evaluator kind; locally only Python code rules can run (JavaScript and LLM-judge rules are
+    LangSmith's to run; actions-only rules score nothing)."""
+    local = getattr(backend, "kind", "local") == "local"
+    return [
+        r for r in backend.list_rules()
+        if r.is_enabled and r.dataset_id == dataset_id and (r.is_python if local else r.kind != "actions")
+    ]
 
 
 # ---------------------------------------------------------------------------------- SDK glue
