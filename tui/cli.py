@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("--disable", dest="enabled", action="store_const", const=False,
                        help="upload the rule disabled")
     p.add_argument("--replace", action="store_true", help="replace if exists")
+    p.add_argument("--no-check", dest="check", action="store_false",
+                   help="skip running the code on two examples in a sandbox-like process first")
     p.add_argument("--yes", action="store_true", help="skip confirmation prompts")
     p.add_argument("--id", dest="rule_id", metavar="RULE_ID", help="which rule to replace when several share the name")
     p.set_defaults(handler=cmd_upload)
@@ -297,11 +299,20 @@ def cmd_upload(args: argparse.Namespace, ctx: CliContext) -> int:
             sample_rate=args.sample_rate,
             rule_id=args.rule_id,
             enabled=args.enabled,
+            check=args.check,
         )
     except EvaltuiError as exc:
         raise _nothing_changed(exc, "Nothing was changed.") from None
     for warning in plan.warnings:
         ctx.err(f"Warning: {warning}")
+    if plan.sandbox is not None:
+        for line in plan.sandbox.lines():
+            ctx.out(line)
+        if plan.sandbox.failed and not ctx.confirm(
+            f"The code fails in LangSmith's sandbox; upload {args.name!r} anyway?"
+        ):
+            ctx.out("Cancelled; nothing changed.")
+            return DECLINED_EXIT
 
     if plan.existing:
         if not args.replace:

@@ -114,7 +114,7 @@ async def test_remote_delete_decline_then_confirm(remote):
 
 async def test_remote_server_errors_are_messages_and_app_keeps_working(remote):
     fake, ds, make = remote
-    fake.inject("*", r"^/runs/rules", status=500, times=50)
+    fake.inject("*", r"^(/api/v[12])?/runs/rules", status=500, times=50)
     app = make()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -282,7 +282,7 @@ def openai_mode(mode: str) -> Callable[[Ctx], None]:
 
 def slow_server(ctx: Ctx) -> None:
     ctx.monkeypatch.setenv("EVALTUI_HTTP_TIMEOUT", "0.3")
-    ctx.langsmith.inject("GET", r"^/runs/rules", status=None, delay=1.0, times=3)
+    ctx.langsmith.inject("GET", r"^(/api/v[12])?/runs/rules", status=None, delay=1.0, times=3)
 
 
 def seed_remote_rule(name: str, code: str) -> Callable[[Ctx], None]:
@@ -419,16 +419,16 @@ CASES = [
          setup=env(EVALTUI_LOCK_TIMEOUT="0.3")),
     # -- the LangSmith server ----------------------------------------------------------------------
     Case("http-401", idle, ("rejected the API key (HTTP 401)",), backend="langsmith",
-         setup=inject("GET", r"^/runs/rules", status=401, times=5), recovers=True),
+         setup=inject("GET", r"^(/api/v[12])?/runs/rules", status=401, times=5), recovers=True),
     Case("http-403-delete", delete_rule(KEEP), ("Delete failed", "rejected the API key (HTTP 403)"),
-         backend="langsmith", setup=inject("DELETE", r"^/runs/rules", status=403), recovers=True),
+         backend="langsmith", setup=inject("DELETE", r"^(/api/v[12])?/runs/rules", status=403), recovers=True),
     Case("http-404", idle, ("not found",), backend="langsmith",
-         setup=inject("GET", r"^/runs/rules", status=404, times=5), recovers=True),
+         setup=inject("GET", r"^(/api/v[12])?/runs/rules", status=404, times=5), recovers=True),
     Case("http-429-upload", upload_form("good"), ("Upload failed", "rate limiting", "HTTP 429"),
-         backend="langsmith", setup=inject("POST", r"^/runs/rules", status=429, times=10), recovers=True),
+         backend="langsmith", setup=inject("POST", r"^(/api/v[12])?/runs/rules", status=429, times=10), recovers=True),
     Case("http-500-replace", replace_rule("good"), ("server error (HTTP 500)", "old rule is still in place"),
          backend="langsmith", recovers=True,
-         setup=both(seed_remote_rule("good", KEEP_CODE), inject("PATCH", r"^/runs/rules", status=500, times=10))),
+         setup=both(seed_remote_rule("good", KEEP_CODE), inject("PATCH", r"^(/api/v[12])?/runs/rules", status=500, times=10))),
     Case("connection-refused", idle, ("Could not connect to LangSmith",), backend="langsmith", setup=refused,
          check=not_connected),
     Case("slow-server", idle, ("did not answer within 0.3 s",), backend="langsmith", setup=slow_server,

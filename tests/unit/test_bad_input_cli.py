@@ -187,7 +187,7 @@ def refused(env: Env) -> None:
 
 def slow_server(env: Env) -> None:
     env.monkeypatch.setenv("EVALTUI_HTTP_TIMEOUT", "0.3")
-    env.langsmith.inject("GET", r"^/runs/rules", status=None, delay=1.5, times=5)
+    env.langsmith.inject("GET", r"^(/api/v[12])?/runs/rules", status=None, delay=1.5, times=5)
 
 
 def unicode_round_trip(env: Env, text: str) -> None:
@@ -275,16 +275,17 @@ CASES = [
          ("No input available; answering No.", "nothing changed"), stdin=None),
     # -- the LangSmith server ---------------------------------------------------------------------
     Case("http-401", lambda env: ["list"], 1, ("rejected the API key (HTTP 401)", "LANGSMITH_API_KEY"),
-         backend="langsmith", setup=inject("GET", r"^/runs/rules", status=401)),
+         backend="langsmith", setup=inject("GET", r"^(/api/v[12])?/runs/rules", status=401)),
     Case("http-403", lambda env: ["delete", KEEP, "--yes"], 1, ("rejected the API key (HTTP 403)",),
-         backend="langsmith", setup=inject("DELETE", r"^/runs/rules", status=403)),
+         backend="langsmith", setup=inject("DELETE", r"^(/api/v[12])?/runs/rules", status=403)),
     Case("http-404", lambda env: ["list"], 1, ("not found",), backend="langsmith",
-         setup=inject("GET", r"^/runs/rules", status=404)),
+         # times=2: a 404 on v2 alone means "an older server" and the v1 list is tried.
+         setup=inject("GET", r"^(/api/v[12])?/runs/rules", status=404, times=2)),
     Case("http-429", upload("--dataset", FINAL), 1, ("rate limiting", "HTTP 429"), backend="langsmith",
-         setup=inject("POST", r"^/runs/rules", status=429, times=10)),
+         setup=inject("POST", r"^(/api/v[12])?/runs/rules", status=429, times=10)),
     Case("http-500", upload("--dataset", FINAL, "--replace", "--yes", name=KEEP), 1,
          ("server error (HTTP 500)", "old rule is still in place"), backend="langsmith",
-         setup=inject("PATCH", r"^/runs/rules", status=500, times=10)),
+         setup=inject("PATCH", r"^(/api/v[12])?/runs/rules", status=500, times=10)),
     Case("connection-refused", lambda env: ["list"], 1, ("Could not connect to LangSmith",),
          backend="langsmith", setup=refused),
     Case("slow-server", lambda env: ["list"], 1, ("did not answer within 0.3 s",), backend="langsmith",

@@ -203,7 +203,7 @@ def test_replace_with_yes_skips_prompt_and_keeps_target_when_none_given(ls, eval
 
 def test_replace_when_patch_fails_keeps_old_rule_and_says_so(ls, evaluator_file):
     old = ls.seed_rule("Matches", OLD_CODE, dataset_id=ls.dataset["id"])
-    ls.inject("PATCH", r"^/runs/rules/", status=500, times=10)
+    ls.inject("PATCH", r"^(/api/v[12])?/runs/rules/", status=500, times=10)
     r = run_cli(
         "upload", str(evaluator_file), "--name", "Matches", "--function", "matches",
         "--dataset", "Skills: Final Response", "--replace", "--yes",
@@ -308,7 +308,7 @@ def test_empty_name_rejected(ls, evaluator_file, name):
 @pytest.mark.parametrize("command", ["list", "delete", "upload"])
 def test_http_errors_give_clear_message_without_key(ls, evaluator_file, status, exit_code, message, command):
     ls.seed_rule("Matches", OLD_CODE, dataset_id=ls.dataset["id"])
-    ls.inject("GET", r"^/runs/rules", status=status, times=10)
+    ls.inject("GET", r"^(/api/v[12])?/runs/rules", status=status, times=10)
     argv = {
         "list": ["list"],
         "delete": ["delete", "Matches", "--yes"],
@@ -395,7 +395,7 @@ def test_delete_duplicates_lists_ids_and_id_picks_one(ls):
 
 def test_delete_when_server_fails_keeps_rule(ls):
     rule = ls.seed_rule("Matches", dataset_id=ls.dataset["id"])
-    ls.inject("DELETE", r"^/runs/rules/", status=500, times=10)
+    ls.inject("DELETE", r"^(/api/v[12])?/runs/rules/", status=500, times=10)
     r = run_cli("delete", "Matches", "--yes")
     assert r.code == 1 and "HTTP 500" in r.err
     assert rule["id"] in ls.rules

@@ -224,10 +224,37 @@ def test_upload_warns_about_sandbox_imports(workspace, evaltui_home):
         "def judge(run, example):\n    ChatOpenAI\n    return {'score': 1}\n",
         encoding="utf-8",
     )
+    # The warning stays; the sandbox check now also runs the code and finds the import fails there,
+    # so the upload asks first (no stdin = No), and goes ahead only when the user says yes.
     r = run_cli(*upload_args(path, "Judge", "judge", "--dataset", FINAL))
-    assert r.code == 0, r.err
+    assert r.code == 1, r.err
     assert r.err.startswith("Warning: judge imports langchain_openai")
+    assert "Sandbox check on 'Skills: Final Response' FAILED" in r.out and "No module named 'langchain_openai'" in r.out
+    assert "upload 'Judge' anyway? [y/N]" in r.out and workspace.list_rules() == []
+    r = run_cli(*upload_args(path, "Judge", "judge", "--dataset", FINAL), stdin="y\n")
+    assert r.code == 0, r.err
     assert len(workspace.list_rules()) == 1
+
+
+def test_upload_runs_the_code_in_a_sandbox_first(workspace, evaltui_home):
+    path = evaltui_home.parent / "net.py"
+    path.write_text(
+        "import urllib.request\n\n\n"
+        "def fetcher(run, example):\n"
+        "    urllib.request.urlopen('http://127.0.0.1:9/')\n"
+        "    return {'score': 1}\n\n\n"
+        "def fine(run, example):\n"
+        "    return {'same': int(run['outputs'] == example['outputs'])}\n",
+        encoding="utf-8",
+    )
+    r = run_cli(*upload_args(path, "Fetch", "fetcher", "--dataset", FINAL))
+    assert r.code == 1 and "no network access" in r.out and workspace.list_rules() == []
+    r = run_cli(*upload_args(path, "Fine", "fine", "--dataset", FINAL))
+    assert r.code == 0, r.err
+    assert "Sandbox check on 2 example(s) of 'Skills: Final Response' passed" in r.out
+    assert r.out.count('returned {"same": 1}') == 2
+    r = run_cli(*upload_args(path, "Fetch", "fetcher", "--dataset", FINAL, "--no-check"))
+    assert r.code == 0 and "Sandbox check" not in r.out
 
 
 def test_unicode_and_quotes_in_name(workspace, samples):

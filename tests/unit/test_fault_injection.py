@@ -64,11 +64,11 @@ def inject_random_fault(fake: FakeLangSmith, rng: random.Random) -> str:
     # The 1st, 2nd or 3rd matching call fails once (retried), or three in a row (retries exhausted).
     where = {"nth": rng.randint(1, 3)} if rng.random() < 0.5 else {"times": 3}
     if kind == "timeout":
-        fake.inject(method, r"^/runs/rules", status=None, delay=0.4, **where)
+        fake.inject(method, r"^(/api/v[12])?/runs/rules", status=None, delay=0.4, **where)
     elif kind == "drop":
-        fake.inject(method, r"^/runs/rules", drop_connection=True, **where)
+        fake.inject(method, r"^(/api/v[12])?/runs/rules", drop_connection=True, **where)
     else:
-        fake.inject(method, r"^/runs/rules", status=int(kind), **where)
+        fake.inject(method, r"^(/api/v[12])?/runs/rules", status=int(kind), **where)
     return f"{method} {kind} {where}"
 
 
@@ -280,7 +280,7 @@ def test_ctrl_c_while_an_upload_is_in_flight(langsmith_env, evaltui_home, tmp_pa
     path = tmp_path / "ev.py"
     path.write_text("def f(run, example):\n    return {'key': 'k', 'score': 1}\n")
     method = "PATCH" if replace else "POST"
-    fake.inject(method, r"^/runs/rules", status=None, delay=1.0)  # served, but slowly
+    fake.inject(method, r"^(/api/v[12])?/runs/rules", status=None, delay=1.0)  # served, but slowly
     out, err = io.StringIO(), io.StringIO()
     thread = _interrupt_after(0.3)
     code = main(["upload", str(path), "--name", "Existing", "--function", "f", "--dataset", DATASET,

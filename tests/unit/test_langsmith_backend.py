@@ -94,7 +94,7 @@ def test_rule_create_sends_exact_body_and_crud(fake_langsmith, backend):
     assert "dataset_id" not in fake_langsmith.requests_to("POST", "/runs/rules")[-1].json
 
     assert [r.name for r in backend.list_rules("em")] == ["em"]
-    assert fake_langsmith.requests_to("GET", "/runs/rules")[-1].query == {"name_contains": "em"}
+    assert fake_langsmith.requests_to("GET", "/api/v2/runs/rules")[-1].query == {"name_contains": "em", "page_size": "100"}
     assert {r.target_label for r in backend.list_rules()} == {"dataset: ds", "project: proj"}
     assert backend.get_rule(rule.id).name == "em"
 
@@ -147,7 +147,7 @@ def test_401_is_auth_error_without_key(fake_langsmith):
 
 
 def test_403_is_auth_error(fake_langsmith, backend):
-    fake_langsmith.inject("GET", r"^/runs/rules", status=403, times=5)
+    fake_langsmith.inject("GET", r"^(/api/v[12])?/runs/rules", status=403, times=5)
     with pytest.raises(errors.AuthError, match=r"HTTP 403"):
         backend.list_rules()
 
@@ -158,21 +158,21 @@ def test_404_on_rule_update_is_not_found(backend):
 
 
 def test_429_retried_then_succeeds(fake_langsmith, backend):
-    fake_langsmith.inject("GET", r"^/runs/rules", status=429, times=2)
+    fake_langsmith.inject("GET", r"^(/api/v[12])?/runs/rules", status=429, times=2)
     assert backend.list_rules() == []
-    assert len(fake_langsmith.requests_to("GET", "/runs/rules")) == 3
+    assert len(fake_langsmith.requests_to("GET", "/api/v2/runs/rules")) == 3
 
 
 def test_429_after_retries_is_rate_limited(fake_langsmith, backend):
-    fake_langsmith.inject("GET", r"^/runs/rules", status=429, times=10)
+    fake_langsmith.inject("GET", r"^(/api/v[12])?/runs/rules", status=429, times=10)
     with pytest.raises(errors.RateLimited) as e:
         backend.list_rules()
-    assert len(fake_langsmith.requests_to("GET", "/runs/rules")) == 3
+    assert len(fake_langsmith.requests_to("GET", "/api/v2/runs/rules")) == 3
     _messages_safe(e.value, fake_langsmith.api_key)
 
 
 def test_500_after_retries_is_server_error(fake_langsmith, backend):
-    fake_langsmith.inject("POST", r"^/runs/rules", status=500, times=10)
+    fake_langsmith.inject("POST", r"^(/api/v[12])?/runs/rules", status=500, times=10)
     with pytest.raises(errors.ServerError, match=r"HTTP 500") as e:
         backend.create_rule(RuleSpec(name="x", code=CODE, dataset_id="d"))
     _messages_safe(e.value, fake_langsmith.api_key)
@@ -196,7 +196,7 @@ def test_connection_refused_names_endpoint(fake_langsmith):
 
 def test_slow_server_times_out(fake_langsmith):
     b = LangSmithBackend(fake_langsmith.api_key, fake_langsmith.url, timeout_s=0.3)
-    fake_langsmith.inject("GET", r"^/runs/rules", status=None, delay=1.0)
+    fake_langsmith.inject("GET", r"^(/api/v[12])?/runs/rules", status=None, delay=1.0)
     with pytest.raises(errors.ConnectionFailed, match="did not answer") as e:
         b.list_rules()
     assert fake_langsmith.url in str(e.value)

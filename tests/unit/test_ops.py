@@ -210,7 +210,7 @@ def test_replace_failure_leaves_old_rule_and_says_so(remote, evals):
     fake, backend = remote
     old = fake.seed_rule("Exact", OLD_CODE, dataset_id=next(iter(fake.datasets)))
     plan = ops.plan_upload(backend, evals, "exact", "Exact", dataset=FINAL)
-    fake.inject("PATCH", r"^/runs/rules/", status=500, times=5)
+    fake.inject("PATCH", r"^(/api/v[12])?/runs/rules/", status=500, times=5)
     with pytest.raises(ops.ReplaceFailed) as info:
         ops.apply_upload(backend, plan, replace=True)
     assert isinstance(info.value.cause, ServerError) and info.value.exit_code == 1
@@ -223,7 +223,7 @@ def test_replace_applied_but_answer_lost_says_new_version_is_in_place(remote, ev
     old = fake.seed_rule("Exact", OLD_CODE, dataset_id=next(iter(fake.datasets)))
     plan = ops.plan_upload(backend, evals, "exact", "Exact", dataset=FINAL)
     # The server applies the PATCH, then answers after the client gave up waiting.
-    fake.inject("PATCH", r"^/runs/rules/", status=None, delay=1.5)
+    fake.inject("PATCH", r"^(/api/v[12])?/runs/rules/", status=None, delay=1.5)
     with pytest.raises(ops.ReplaceFailed) as info:
         ops.apply_upload(backend, plan, replace=True)
     assert isinstance(info.value.cause, ConnectionFailed)
@@ -235,7 +235,7 @@ def test_replace_failure_when_recheck_also_fails(remote, evals):
     fake, backend = remote
     fake.seed_rule("Exact", OLD_CODE, dataset_id=next(iter(fake.datasets)))
     plan = ops.plan_upload(backend, evals, "exact", "Exact", dataset=FINAL)
-    fake.inject("*", r"^/runs/rules", status=503, times=100)
+    fake.inject("*", r"^(/api/v[12])?/runs/rules", status=503, times=100)
     with pytest.raises(ops.ReplaceFailed, match="could not be re-checked"):
         ops.apply_upload(backend, plan, replace=True)
 

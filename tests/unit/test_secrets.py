@@ -95,10 +95,10 @@ def test_keys_never_reach_output_logs_errors_exports_or_files(keyed, openai_env,
     assert run("delete", "Good", "--yes") == 0
     # Errors of every kind, with the key set.
     for status in (401, 403, 500, 429):
-        fake.inject("GET", r"^/runs/rules", status=status, times=5)
+        fake.inject("GET", r"^(/api/v[12])?/runs/rules", status=status, times=5)
         assert run("list") != 0
         fake.clear_faults()
-    fake.inject("GET", r"^/runs/rules", status=None, delay=1.0, times=3)
+    fake.inject("GET", r"^(/api/v[12])?/runs/rules", status=None, delay=1.0, times=3)
     assert run("list") != 0
     fake.clear_faults()
     monkeypatch.setenv("LANGSMITH_API_KEY", secrets[0] + "-wrong")  # a wrong key is a key too
@@ -114,7 +114,7 @@ def test_keys_never_reach_output_logs_errors_exports_or_files(keyed, openai_env,
     from tui.backend.langsmith import LangSmithBackend
 
     for status in (401, 403, 404, 422, 500):
-        fake.inject("*", r"^/runs/rules", status=status, times=5)
+        fake.inject("*", r"^(/api/v[12])?/runs/rules", status=status, times=5)
         backend = LangSmithBackend(secrets[0], fake.url, retries=0)
         with pytest.raises(EvaltuiError) as info:
             backend.list_rules()

@@ -45,6 +45,7 @@ class UploadPlan:
     target_label: str = ""
     warnings: list[str] = field(default_factory=list)
     settings: list[str] = field(default_factory=list)  # a replace's settings, each "kept: …" / "changed: …"
+    sandbox: Any = None  # sandbox_check.SandboxReport, or None when not checked
 
     @property
     def is_ambiguous(self) -> bool:
@@ -139,6 +140,7 @@ def plan_upload(
     sample_rate: Any = None,
     rule_id: str | None = None,
     enabled: bool | None = None,
+    check: bool = True,
 ) -> UploadPlan:
     """Validate the request, bundle the code and look for rules the upload would replace.
 
@@ -146,6 +148,8 @@ def plan_upload(
     does not ask to change (`None`) is kept on replace: target, sampling rate, enabled state and
     every other setting of the rule. A new rule defaults to 100 %, enabled. Only Python code
     rules are replaced: a name that matches an LLM, JavaScript or actions-only rule is refused.
+    With `check`, the bundled code runs on two examples of the bound dataset in a sandbox-like
+    process (`sandbox_check`); the report is in the plan for the caller to show and ask about.
     """
     from .bundle import bundle_for_upload
 
@@ -189,7 +193,21 @@ def plan_upload(
         target_label=label,
         warnings=list(getattr(bundle, "warnings", []) or []),
         settings=replace_settings(old, spec, label) if old else [],
+        sandbox=sandbox_report(backend, bundle.code, dataset_id, label) if check else None,
     )
+
+
+SANDBOX_EXAMPLES = 2
+
+
+def sandbox_report(backend: Backend, code: str, dataset_id: str | None, label: str) -> Any:
+    """Run the code on the bound dataset's first examples as the LangSmith sandbox would."""
+    from .sandbox_check import SandboxReport, check_in_sandbox
+
+    if not dataset_id:
+        return SandboxReport(label, skipped=f"the rule scores a project ({label}); there are no examples to try.")
+    examples = list(backend.list_examples(dataset_id, limit=SANDBOX_EXAMPLES))
+    return check_in_sandbox(code, examples, label.removeprefix("dataset: "))
 
 
 def _rate(value: float) -> str:
