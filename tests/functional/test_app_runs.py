@@ -39,6 +39,7 @@ async def test_judged_experiment_on_langsmith_uploads_runs_and_feedback(
     from evaluators import clear_judge_cache
 
     fake = langsmith_env
+    fake.ingest_delay = 0.3  # like LangSmith: uploads are readable a little later
     dataset = fake.seed_dataset(FINAL_RESPONSE, [(ex.inputs, ex.outputs) for ex in EXAMPLES])
     evaluator_dir = tmp_path / "evaluators"
     evaluator_dir.mkdir()  # empty: only the library's evaluators are offered

@@ -175,6 +175,7 @@ def _remote_run(monkeypatch, tmp_path: Path, rate: float, examples: int, seed: i
     from tui.__main__ import main
 
     fake = FlakyIngestion(rate, seed).start()
+    fake.ingest_delay = 0.3  # like LangSmith: uploads are readable a little later
     try:
         ds = fake.seed_dataset("Big", [({"query": f"q{i}"}, {"expected_response": f"a{i}"})
                                         for i in range(examples)])

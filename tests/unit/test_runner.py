@@ -389,6 +389,7 @@ def test_remote_run_uploads_runs_and_feedback_to_an_experiment(langsmith_env):
     from tui.backend.langsmith import LangSmithBackend
 
     fake = langsmith_env
+    fake.ingest_delay = 0.3  # like LangSmith: uploads are readable a little later
     ds = fake.seed_dataset("qa", [({"q": f"q{i}"}, {"a": f"a{i}"}) for i in range(3)])
     fake.seed_rule("Server rule", dataset_id=ds["id"])
 
