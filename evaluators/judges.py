@@ -16,6 +16,7 @@ A judge that cannot grade (no key, HTTP error, broken JSON, a refusal) raises; w
 
 # No `from __future__ import annotations`: the Grade TypedDicts are introspected at runtime.
 import asyncio
+import json
 import os
 import threading
 from typing import Annotated, Any, TypedDict
@@ -111,17 +112,19 @@ def _env_number(name: str, default: float, cast: type) -> Any:
     return value
 
 
-def get_judge(schema: type) -> Any:
-    """The structured-output judge runnable for `schema`, created on first use and cached."""
+def get_judge(schema: Any, *, model: str | None = None, temperature: float = 0.0) -> Any:
+    """The structured-output judge runnable for `schema` (a TypedDict, or a JSON schema dict as an
+    LLM rule holds it), created on first use and cached. `model` defaults to EVALTUI_JUDGE_MODEL."""
     if not os.environ.get("OPENAI_API_KEY"):
         raise JudgeUnavailable(
             "OPENAI_API_KEY is not set: LLM-as-judge evaluators need it (set it in the environment or a .env file)."
         )
-    model = judge_model_name()
+    model = model or judge_model_name()
     base_url = os.environ.get("OPENAI_BASE_URL") or None
     max_retries = int(_env_number("EVALTUI_JUDGE_MAX_RETRIES", 2, int))
     timeout = float(_env_number("EVALTUI_JUDGE_TIMEOUT", 60.0, float))
-    key = (schema, model, base_url, max_retries, timeout)
+    schema_key = json.dumps(schema, sort_keys=True) if isinstance(schema, dict) else schema
+    key = (schema_key, model, temperature, base_url, max_retries, timeout)
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
@@ -130,7 +133,8 @@ def get_judge(schema: type) -> Any:
         if loop is None:
             judge = _loopless_judges.get(key)
             if judge is None:
-                judge = _loopless_judges[key] = _build_judge(schema, model, base_url, max_retries, timeout)
+                judge = _loopless_judges[key] = _build_judge(schema, model, base_url, max_retries, timeout,
+                                                             temperature=temperature)
             return judge
         state = _loops.get(loop)
         if state is None:
@@ -141,18 +145,19 @@ def get_judge(schema: type) -> Any:
         if judge is None:
             client = _async_http_client(timeout)
             state.clients.append(client)
-            judge = state.judges[key] = _build_judge(schema, model, base_url, max_retries, timeout, client)
+            judge = state.judges[key] = _build_judge(schema, model, base_url, max_retries, timeout, client,
+                                                     temperature=temperature)
     return judge
 
 
-def _build_judge(schema: type, model: str, base_url: str | None, max_retries: int, timeout: float,
-                 http_async_client: Any = None) -> Any:
+def _build_judge(schema: Any, model: str, base_url: str | None, max_retries: int, timeout: float,
+                 http_async_client: Any = None, *, temperature: float = 0.0) -> Any:
     from langchain_openai import ChatOpenAI
 
     extra: dict[str, Any] = {}
     if http_async_client is not None:
         extra["http_async_client"] = http_async_client
-    llm = ChatOpenAI(model=model, temperature=0, base_url=base_url, max_retries=max_retries,
+    llm = ChatOpenAI(model=model, temperature=temperature, base_url=base_url, max_retries=max_retries,
                      timeout=timeout, **extra)
     return llm.with_structured_output(schema, method="json_schema", strict=True)
 

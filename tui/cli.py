@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument("--disable", dest="enabled", action="store_const", const=False,
                        help="upload the rule disabled")
     p.add_argument("--replace", action="store_true", help="replace if exists")
+    p.add_argument("--as-code", action="store_true",
+                   help="upload an LLM judge as a Python code rule (it will have no network there)")
     p.add_argument("--no-check", dest="check", action="store_false",
                    help="skip running the code on two examples in a sandbox-like process first")
     p.add_argument("--yes", action="store_true", help="skip confirmation prompts")
@@ -300,11 +302,20 @@ def cmd_upload(args: argparse.Namespace, ctx: CliContext) -> int:
             rule_id=args.rule_id,
             enabled=args.enabled,
             check=args.check,
+            as_code=args.as_code,
         )
     except EvaltuiError as exc:
         raise _nothing_changed(exc, "Nothing was changed.") from None
     for warning in plan.warnings:
         ctx.err(f"Warning: {warning}")
+    if plan.judge is not None:
+        for line in plan.judge.preview():
+            ctx.out(line)
+        if plan.warnings and not ctx.confirm(
+            f"Upload {args.name!r} as an LLM-as-judge rule with the differences above?"
+        ):
+            ctx.out("Cancelled; nothing changed.")
+            return DECLINED_EXIT
     if plan.sandbox is not None:
         for line in plan.sandbox.lines():
             ctx.out(line)

@@ -497,6 +497,6 @@ def test_local_rules_of_every_kind_keep_their_settings_and_only_python_ones_run(
 
     with pytest.raises(InvalidInput, match="changed by someone else"):
         backend.update_rule(py.id, RuleSpec("Py", "y = 2\n", 0.4, ds.id), base=py)  # stale version
-    with pytest.raises(InvalidInput, match="only Python code rules"):
+    with pytest.raises(InvalidInput, match="replaces it only with a javascript code evaluator"):
         backend.update_rule(js.id, RuleSpec("JS", "x = 1\n", 1.0, ds.id))
     backend.close()

@@ -47,6 +47,7 @@ class RuleSpec:
     dataset_id: str | None = None
     project_id: str | None = None
     is_enabled: bool = True
+    llm: dict[str, Any] | None = None  # an LLM-as-judge rule's `evaluators[0]` (then `code` is "")
 
 
 #: What a run rule does. `python`/`javascript`: a custom-code evaluator; `llm`: an LLM-as-judge

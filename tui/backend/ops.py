@@ -46,6 +46,7 @@ class UploadPlan:
     warnings: list[str] = field(default_factory=list)
     settings: list[str] = field(default_factory=list)  # a replace's settings, each "kept: …" / "changed: …"
     sandbox: Any = None  # sandbox_check.SandboxReport, or None when not checked
+    judge: Any = None  # judge_rule.JudgeRule when an LLM judge uploads as an LLM-as-judge rule
 
     @property
     def is_ambiguous(self) -> bool:
@@ -141,6 +142,7 @@ def plan_upload(
     rule_id: str | None = None,
     enabled: bool | None = None,
     check: bool = True,
+    as_code: bool = False,
 ) -> UploadPlan:
     """Validate the request, bundle the code and look for rules the upload would replace.
 
@@ -150,19 +152,27 @@ def plan_upload(
     rules are replaced: a name that matches an LLM, JavaScript or actions-only rule is refused.
     With `check`, the bundled code runs on two examples of the bound dataset in a sandbox-like
     process (`sandbox_check`); the report is in the plan for the caller to show and ask about.
+    An LLM judge (`ChatOpenAI(...).with_structured_output(...)`) becomes an LLM-as-judge rule
+    (`judge_rule`) unless `as_code`; it replaces only an LLM rule.
     """
     from .bundle import bundle_for_upload
+    from .judge_rule import is_judge, read_judge
+    from .loader import parse_evaluator_file
 
     validate_name(name)
     rate = validate_sample_rate(sample_rate) if sample_rate is not None else None
     check_binding_flags(dataset, project)
-    bundle = bundle_for_upload(Path(path), function)
+    judge = None
+    if not as_code and is_judge(parse_evaluator_file(path), function):
+        judge = read_judge(path, function)
+    bundle = None if judge else bundle_for_upload(Path(path), function)
+    kind = "llm" if judge else "python"
 
     existing = backend.list_rules(name)
     if rule_id:
         existing = _select_by_id(existing, name, rule_id)
-    if len(existing) == 1 and not existing[0].is_python:
-        raise not_replaceable_error(existing[0])
+    if len(existing) == 1 and existing[0].kind != kind:
+        raise not_replaceable_error(existing[0], kind)
 
     dataset_id, project_id, label = resolve_binding(backend, dataset, project)
     if not dataset_id and not project_id:
@@ -179,22 +189,35 @@ def plan_upload(
     old = existing[0] if len(existing) == 1 else None
     spec = RuleSpec(
         name=name,
-        code=bundle.code,
+        code=bundle.code if bundle else "",
         sampling_rate=rate if rate is not None else (old.sampling_rate if old else 1.0),
         dataset_id=dataset_id,
         project_id=project_id,
         is_enabled=enabled if enabled is not None else (old.is_enabled if old else True),
+        llm=judge.structured() if judge else None,
     )
+    if judge:
+        diff = code_diff(_llm_text(old.llm), _llm_text(spec.llm["structured"]), name) if old else ""
+    else:
+        diff = code_diff(old.code, bundle.code, name) if old else ""
     return UploadPlan(
         spec=spec,
         bundle=bundle,
         existing=list(existing),
-        diff=code_diff(old.code, bundle.code, name) if old else "",
+        diff=diff,
         target_label=label,
-        warnings=list(getattr(bundle, "warnings", []) or []),
+        warnings=list(judge.warnings if judge else getattr(bundle, "warnings", []) or []),
         settings=replace_settings(old, spec, label) if old else [],
-        sandbox=sandbox_report(backend, bundle.code, dataset_id, label) if check else None,
+        sandbox=sandbox_report(backend, bundle.code, dataset_id, label) if check and bundle else None,
+        judge=judge,
     )
+
+
+def _llm_text(structured: dict | None) -> str:
+    """An LLM rule's prompt, mapping, schema and model as text that diffs line by line."""
+    import json
+
+    return json.dumps(structured or {}, indent=2, sort_keys=True) + "\n"
 
 
 SANDBOX_EXAMPLES = 2
@@ -234,11 +257,12 @@ def replace_settings(old: Rule, spec: RuleSpec, label: str) -> list[str]:
     return lines
 
 
-def not_replaceable_error(rule: Rule) -> InvalidInput:
+def not_replaceable_error(rule: Rule, kind: str = "python") -> InvalidInput:
+    what = "an LLM-judge" if kind == "llm" else "a Python code"
     return InvalidInput(
-        f"Evaluator {rule.name!r} (id {rule.id}) is a {rule.kind_label} rule, not a Python code rule; "
-        "evaltui will not turn it into one. Upload under another --name, or pick a Python rule "
-        "of that name with --id."
+        f"Evaluator {rule.name!r} (id {rule.id}) is a {rule.kind_label} rule, not {what} rule; "
+        "evaltui will not turn it into one. Upload under another --name, or pick a rule of that kind "
+        "with --id."
     )
 
 

@@ -166,8 +166,11 @@ def create_body(spec: RuleSpec, require_target: bool = True) -> dict[str, Any]:
         "display_name": spec.name,
         "sampling_rate": spec.sampling_rate,
         "is_enabled": spec.is_enabled,
-        "code_evaluators": [{"code": spec.code, "language": "python"}],
     }
+    if spec.llm is not None:
+        body["evaluators"] = [spec.llm]
+    else:
+        body["code_evaluators"] = [{"code": spec.code, "language": "python"}]
     if spec.dataset_id:
         body["dataset_id"] = spec.dataset_id
     elif spec.project_id:
@@ -180,21 +183,27 @@ def replace_body(rule: Rule, spec: RuleSpec, require_target: bool = True) -> dic
     target and enabled state taken from `spec` (which the plan filled from the rule where the
     user asked for no change), plus `evaluator_version` so a concurrent edit is refused."""
     check_spec(spec, require_target)
-    if not rule.is_python:
+    wanted = "llm" if spec.llm is not None else "python"
+    if rule.kind != wanted:
+        what = "LLM-judge" if wanted == "llm" else "Python code"
         raise InvalidInput(
-            f"Rule {rule.name!r} is a {rule.kind_label} rule; evaltui replaces only Python code rules."
+            f"Rule {rule.name!r} is a {rule.kind_label} rule; evaltui replaces it only with a {rule.kind_label} "
+            f"evaluator, not a {what} one."
         )
     body = {column: rule.settings.get(column) for column in REPLACE_COLUMNS}
-    code_evaluators = [dict(c) for c in rule.settings.get("code_evaluators") or []]
-    code_evaluators[0]["code"] = spec.code
     body.update(
         display_name=spec.name,
         sampling_rate=spec.sampling_rate,
         is_enabled=spec.is_enabled,
         dataset_id=spec.dataset_id,
         session_id=spec.project_id,
-        code_evaluators=code_evaluators,
     )
+    if spec.llm is not None:
+        body["evaluators"] = [spec.llm, *(rule.settings.get("evaluators") or [])[1:]]
+    else:
+        code_evaluators = [dict(c) for c in rule.settings.get("code_evaluators") or []]
+        code_evaluators[0]["code"] = spec.code
+        body["code_evaluators"] = code_evaluators
     for column in _BOOL_COLUMNS:
         body[column] = bool(body[column]) if body[column] is not None else column == "is_enabled"
     if rule.evaluator_version is not None:

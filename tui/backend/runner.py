@@ -184,7 +184,8 @@ def _spec_label(spec: EvaluatorSpec) -> str:
 
 
 def load_rule_evaluator(rule: Rule, timeout: float | None = None):
-    """Build an evaluator from a local rule's stored code (which defines `perform_eval(run, example)`).
+    """Build an evaluator from a local rule: its stored code (which defines `perform_eval(run, example)`),
+    or for an LLM-judge rule its prompt, schema and model (`judge_rule.rule_judge`).
 
     Local rules are the user's own code, uploaded from their own files into their own workspace,
     so executing it here is what they asked for (LangSmith runs the same code in its sandbox).
@@ -194,6 +195,10 @@ def load_rule_evaluator(rule: Rule, timeout: float | None = None):
 
     namespace: dict[str, Any] = {"__name__": f"evaltui_rule_{rule.id}"}
     try:
+        if rule.kind == "llm":
+            from .judge_rule import rule_judge
+
+            return normalize(rule_judge(rule.llm or {}), name=rule.name, timeout=timeout)
         exec(compile(rule.code or "", f"<rule {rule.name}>", "exec"), namespace)  # noqa: S102
         fn = namespace.get("perform_eval")
         if not callable(fn):
@@ -210,13 +215,11 @@ def load_rule_evaluator(rule: Rule, timeout: float | None = None):
 
 def _rules_for_dataset(backend, dataset_id: str) -> list[Rule]:
     """Enabled rules that score the dataset's experiments. On LangSmith the server applies every
-    evaluator kind; locally only Python code rules can run (JavaScript and LLM-judge rules are
-    LangSmith's to run; actions-only rules score nothing)."""
+    evaluator kind; locally Python code and LLM-judge rules run (through ChatOpenAI with the rule's
+    prompt, schema and model), JavaScript ones are LangSmith's to run, actions-only ones score nothing."""
     local = getattr(backend, "kind", "local") == "local"
-    return [
-        r for r in backend.list_rules()
-        if r.is_enabled and r.dataset_id == dataset_id and (r.is_python if local else r.kind != "actions")
-    ]
+    runnable = ("python", "llm") if local else ("python", "javascript", "llm")
+    return [r for r in backend.list_rules() if r.is_enabled and r.dataset_id == dataset_id and r.kind in runnable]
 
 
 # ---------------------------------------------------------------------------------- SDK glue

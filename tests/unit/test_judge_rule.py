@@ -1,0 +1,190 @@
+"""LLM-as-judge functions upload as LLM-as-judge rules and LLM rules run locally (issue 13)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import run_cli
+from tui.backend.errors import InvalidInput
+from tui.backend.judge_rule import read_judge, rule_judge
+
+SAMPLES = Path(__file__).resolve().parents[2] / "tui" / "backend" / "samples"
+
+SEED_JUDGE = '''\
+from typing import Annotated, TypedDict
+
+from langchain_openai import ChatOpenAI
+
+
+class AccuracyGrade(TypedDict):
+    """Structured evaluation output."""
+    reasoning: Annotated[str, ..., "Explain your reasoning"]
+    is_accurate: Annotated[bool, ..., "True if response is accurate"]
+    confidence: Annotated[float, ..., "Confidence 0.0-1.0"]
+
+
+judge = ChatOpenAI(model="gpt-4o-mini", temperature=0, api_key="sk-must-never-leave").with_structured_output(
+    AccuracyGrade, method="json_schema", strict=True
+)
+
+
+async def accuracy_evaluator(run, example):
+    """Evaluate factual accuracy for LangSmith upload."""
+    expected = example["outputs"].get('expected_response', '')
+    agent_output = run["outputs"].get('expected_response', '')
+    prompt = f"""Expected: {expected}
+Agent Output: {agent_output}
+Evaluate accuracy:"""
+    grade = await judge.ainvoke([{"role": "user", "content": prompt}])
+    return {
+        "accuracy": 1 if grade["is_accurate"] else 0,
+        "comment": f"{grade['reasoning']} (confidence: {grade['confidence']})"
+    }
+
+
+def helper_prompt(run):
+    return "x"
+
+
+async def opaque(run, example):
+    grade = await judge.ainvoke([{"role": "user", "content": helper_prompt(run)}])
+    return {"accuracy": int(grade["is_accurate"])}
+
+
+async def computed(run, example):
+    text = str(run["outputs"]).upper()
+    grade = await judge.ainvoke([{"role": "user", "content": f"Grade {text}"}])
+    return {"accuracy": int(grade["is_accurate"])}
+'''
+
+EXPECTED_STRUCTURED = {
+    "prompt": [["user", "Expected: {expected}\nAgent Output: {agent_output}\nEvaluate accuracy:"]],
+    "schema": {
+        "name": "AccuracyGrade",
+        "description": "Structured evaluation output.",
+        "parameters": {
+            "title": "AccuracyGrade",
+            "description": "Structured evaluation output.",
+            "type": "object",
+            "properties": {
+                "reasoning": {"description": "Explain your reasoning", "type": "string"},
+                "is_accurate": {"description": "True if response is accurate", "type": "boolean"},
+                "confidence": {"description": "Confidence 0.0-1.0", "type": "number"},
+            },
+            "required": ["reasoning", "is_accurate", "confidence"],
+        },
+        "strict": True,
+    },
+    "model": {
+        "lc": 1, "type": "constructor", "id": ["langchain", "chat_models", "openai", "ChatOpenAI"],
+        "kwargs": {"model_name": "gpt-4o-mini", "temperature": 0.0,
+                   "openai_api_key": {"lc": 1, "type": "secret", "id": ["OPENAI_API_KEY"]},
+                   "stream_usage": True},
+        "name": "ChatOpenAI",
+    },
+    "variable_mapping": {"expected": "reference_outputs.expected_response",
+                         "agent_output": "outputs.expected_response"},
+    "template_format": "f-string",
+}
+
+
+@pytest.fixture
+def judge_file(tmp_path: Path) -> Path:
+    path = tmp_path / "judges.py"
+    path.write_text(SEED_JUDGE, encoding="utf-8")
+    return path
+
+
+def test_the_seed_judge_reads_as_an_llm_rule(judge_file):
+    judge = read_judge(judge_file, "accuracy_evaluator")
+    assert judge.structured() == {"structured": EXPECTED_STRUCTURED}
+    assert "sk-must-never-leave" not in json.dumps(judge.structured())
+    assert judge.feedback_keys == ["is_accurate", "confidence"]
+    assert any("own return" in w and "accuracy" in w for w in judge.warnings)
+
+
+@pytest.mark.parametrize("function, says", [
+    ("opaque", "helper_prompt(run)"),
+    ("computed", "computed by Python"),
+])
+def test_what_an_llm_rule_cannot_carry_is_refused_with_what_to_change(judge_file, function, says):
+    with pytest.raises(InvalidInput, match=r"cannot run") as info:
+        read_judge(judge_file, function)
+    assert says in str(info.value)
+
+
+def test_the_sample_judge_with_a_model_from_the_environment_says_so(monkeypatch):
+    monkeypatch.setenv("EVALTUI_JUDGE_MODEL", "gpt-4.1-mini")
+    judge = read_judge(SAMPLES / "llm_judges.py", "accuracy_evaluator")
+    assert judge.model["kwargs"]["model_name"] == "gpt-4.1-mini"
+    assert any("EVALTUI_JUDGE_MODEL" in w for w in judge.warnings)
+
+
+def test_upload_sends_the_exact_llm_rule_body_and_replace_diffs_it(langsmith_env, evaltui_home, judge_file):
+    fake = langsmith_env
+    ds = fake.seed_dataset("Skills: Final Response", [({"query": "q"}, {"expected_response": "a"})])
+    r = run_cli("upload", str(judge_file), "--name", "Accuracy", "--function", "accuracy_evaluator",
+                "--dataset", "Skills: Final Response", "--yes")
+    assert r.code == 0, r.err
+    (post,) = [q for q in fake.requests if q.method == "POST" and q.path == "/runs/rules"]
+    assert post.json == {"display_name": "Accuracy", "sampling_rate": 1.0, "is_enabled": True,
+                         "evaluators": [{"structured": EXPECTED_STRUCTURED}], "dataset_id": ds["id"]}
+    assert "variables: {expected} <- reference_outputs.expected_response" in r.out
+    assert "sk-must-never-leave" not in r.text
+    listing = run_cli("list")
+    assert listing.out.splitlines()[2].rstrip().endswith("LLM judge")
+    judge_file.write_text(SEED_JUDGE.replace("Evaluate accuracy:", "Grade the accuracy:"), encoding="utf-8")
+    r = run_cli("upload", str(judge_file), "--name", "Accuracy", "--function", "accuracy_evaluator",
+                "--replace", "--yes")
+    assert r.code == 0, r.err
+    assert '-      "user",' not in r.out and "Grade the accuracy:" in r.out and "Evaluate accuracy:" in r.out
+    (rule,) = fake.rules.values()
+    assert rule["evaluators"][0]["structured"]["prompt"][0][1].endswith("Grade the accuracy:")
+    assert rule["code_evaluators"] in (None, [])
+    # A Python function onto the LLM rule's name is refused: it would turn the rule into code.
+    code_file = judge_file.with_name("code.py")
+    code_file.write_text("def exact(run, example):\n    return {'exact': 1}\n", encoding="utf-8")
+    r = run_cli("upload", str(code_file), "--name", "Accuracy", "--function", "exact", "--replace", "--yes")
+    assert r.code == 2 and "not a Python code rule" in r.err
+
+
+def test_upload_asks_before_dropping_the_functions_own_scoring(langsmith_env, evaltui_home, judge_file):
+    langsmith_env.seed_dataset("D", [({"query": "q"}, {"expected_response": "a"})])
+    r = run_cli("upload", str(judge_file), "--name", "Accuracy", "--function", "accuracy_evaluator",
+                "--dataset", "D")  # no stdin: No
+    assert r.code == 1 and "as an LLM-as-judge rule with the differences above? [y/N]" in r.out
+    assert not langsmith_env.rules
+
+
+async def test_an_llm_rule_runs_locally_through_chatopenai_like_the_original(openai_env, judge_file):
+    """The rule and the function it came from get the same grade from the same fake replies."""
+    openai_env.verdict = True
+    judge = read_judge(judge_file, "accuracy_evaluator").structured()["structured"]
+    run = {"inputs": {"query": "q"}, "outputs": {"expected_response": "Paris"}}
+    example = {"inputs": {"query": "q"}, "outputs": {"expected_response": "Paris"}}
+    raw = await rule_judge(judge)(run, example)
+    by_key = {r["key"]: r["score"] for r in raw["results"]}
+    assert by_key["is_accurate"] is True and isinstance(by_key["confidence"], float)
+    (request,) = openai_env.chat_requests()[-1:]
+    assert request["messages"][-1]["content"] == "Expected: Paris\nAgent Output: Paris\nEvaluate accuracy:"
+    assert request["response_format"]["type"] == "json_schema" and request["model"] == "gpt-4o-mini"
+    # The function it came from, on the same fake reply, grades the same way.
+    namespace: dict = {}
+    exec(compile(judge_file.read_text(), str(judge_file), "exec", dont_inherit=True), namespace)
+    original = await namespace["accuracy_evaluator"](run, example)
+    assert original["accuracy"] == int(by_key["is_accurate"])
+
+
+def test_local_llm_rules_score_new_experiments_of_their_dataset(openai_env, evaltui_home, judge_file):
+    r = run_cli("upload", str(judge_file), "--name", "Accuracy", "--function", "accuracy_evaluator",
+                "--dataset", "Skills: Final Response", "--yes")
+    assert r.code == 0, r.err
+    r = run_cli("run", "--dataset", "Skills: Final Response", "--target", "demo", "--limit", "3",
+                "--evaluators", "evaluators:exact_match", "--json")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    assert doc["rules"] == ["Accuracy"]
+    assert doc["summary"]["is_accurate"]["n"] == 3 and doc["summary"]["is_accurate"]["errors"] == 0
