@@ -219,10 +219,13 @@ class LangSmithBackend:
         `expected` maps example id -> evaluator keys scored for it. Returns
         `{"runs": [example ids without a run], "scores": ["<example id>:<key>", ...]}`.
         """
-        stored = self.list_results(experiment_id)
+        stored = self._root_runs(experiment_id)  # no reference outputs needed here
+        feedback = self._feedback_of([r["id"] for r in stored])
         # A run whose closing PATCH was lost has neither outputs nor an error: its result is not there.
-        runs = {r.example_id: {s.key for s in r.scores} for r in stored
-                if r.outputs is not None or r.error is not None}
+        runs = {
+            str(r.get("reference_example_id") or ""): {fb.get("key", "") for fb in feedback.get(str(r["id"]), [])}
+            for r in stored if r.get("outputs") is not None or r.get("error") is not None
+        }
         missing_runs = sorted(ex for ex in expected if ex not in runs)
         missing_scores = sorted(
             f"{ex}:{key}" for ex, keys in expected.items() if ex in runs for key in keys - runs[ex]
@@ -604,8 +607,7 @@ class LangSmithBackend:
         names = [e.name for e in self.list_experiments()]
         raise errors.NotFound("Experiment", name_or_id, difflib.get_close_matches(name_or_id, names, n=3))
 
-    def list_results(self, experiment_id: str) -> list[ExperimentResult]:
-        """Root runs of the experiment with their feedback and their examples' reference outputs."""
+    def _root_runs(self, experiment_id: str) -> list[dict]:
         runs: list[dict] = []
         body: dict[str, Any] = {"session": [experiment_id], "is_root": True, "limit": 100}
         while True:
@@ -613,9 +615,10 @@ class LangSmithBackend:
             runs.extend(page.get("runs") or [])
             cursor = (page.get("cursors") or {}).get("next")
             if not cursor or not page.get("runs"):
-                break
+                return runs
             body["cursor"] = cursor
-        run_ids = [r["id"] for r in runs]
+
+    def _feedback_of(self, run_ids: list[str]) -> dict[str, list[dict]]:
         feedback: dict[str, list[dict]] = {}
         for start in range(0, len(run_ids), 100):
             chunk = run_ids[start : start + 100]
@@ -629,6 +632,12 @@ class LangSmithBackend:
                 if len(items) < 100:
                     break
                 offset += len(items)
+        return feedback
+
+    def list_results(self, experiment_id: str) -> list[ExperimentResult]:
+        """Root runs of the experiment with their feedback and their examples' reference outputs."""
+        runs = self._root_runs(experiment_id)
+        feedback = self._feedback_of([r["id"] for r in runs])
         example_ids = sorted({str(r["reference_example_id"]) for r in runs if r.get("reference_example_id")})
         references: dict[str, dict] = {}
         if example_ids:
