@@ -34,6 +34,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from ._scope import evaluating
+
 Signature = Literal["method1", "method2"]
 
 MAX_COMMENT_CHARS = 10_000
@@ -273,7 +275,7 @@ class NormalizedEvaluator:
         if self.signature == "method2":
             run_d = {**run, "inputs": _section(run, "inputs"), "outputs": _section(run, "outputs")}
             ex_d = {**example, "inputs": _section(example, "inputs"), "outputs": _section(example, "outputs")}
-            return self.fn(run_d, ex_d)
+            return _invoke(self.fn, run_d, ex_d)
         inputs = example.get("inputs")
         if inputs is None:
             inputs = run.get("inputs")
@@ -282,7 +284,7 @@ class NormalizedEvaluator:
             "outputs": _section(run, "outputs"),
             "reference_outputs": _section(example, "outputs"),
         }
-        return self.fn(**{k: available[k] for k in self._wanted if k in available})
+        return _invoke(self.fn, **{k: available[k] for k in self._wanted if k in available})
 
     def _raised(self, exc: BaseException) -> list[dict]:
         return [error_result(self.name, f"Evaluator {self.name!r} raised {type(exc).__name__}: {exc}")]
@@ -424,6 +426,24 @@ def _example_to_dict(example: Any) -> dict:
 
 async def _await(awaitable: Any) -> Any:
     return await awaitable
+
+
+def _invoke(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Call the user's evaluator inside the evaluator scope (and await it there if async)."""
+    token = evaluating.set(True)
+    try:
+        value = fn(*args, **kwargs)
+    finally:
+        evaluating.reset(token)
+    return _in_scope(value) if inspect.isawaitable(value) else value
+
+
+async def _in_scope(awaitable: Any) -> Any:
+    token = evaluating.set(True)
+    try:
+        return await awaitable
+    finally:
+        evaluating.reset(token)
 
 
 async def _run_in_daemon_thread(fn: Callable[[], Any], timeout: float | None) -> Any:

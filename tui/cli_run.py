@@ -61,8 +61,15 @@ def register(subparsers) -> None:
     p.add_argument("--timeout", type=timeout_arg, help="per-evaluator timeout in seconds")
     p.add_argument("--seed", type=int, dest="rule_seed", help="seed for rule sampling (reproducible runs)")
     p.add_argument("--no-rules", action="store_true", help="do not run the dataset's local rules")
+    p.add_argument("--no-cache", dest="judge_cache", action="store_false",
+                   help="send every judge call (do not use the judge cache in $EVALTUI_HOME)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     p.set_defaults(handler=cmd_run)
+
+    p = subparsers.add_parser("cache", parents=_parents(), help="the judge-call cache: info or clear")
+    p.add_argument("action", choices=("info", "clear"))
+    p.add_argument("--yes", action="store_true", help="clear without asking")
+    p.set_defaults(handler=cmd_cache)
 
     p = subparsers.add_parser("experiments", parents=_parents(), help="list experiments with their scores")
     p.add_argument("--dataset", help="only experiments on this dataset (name or id)")
@@ -194,6 +201,7 @@ def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
         timeout=args.timeout,
         rule_seed=args.rule_seed,
         run_rules=not args.no_rules,
+        judge_cache=args.judge_cache,
     )
     progress = CliProgress(ctx.stderr)
     try:
@@ -263,6 +271,23 @@ def _exit_code(counts: dict[str, Any]) -> int:
     return UPLOAD_FAILED_EXIT if lost or counts.get("close_error") else 0
 
 
+def cmd_cache(args, ctx: CliContext) -> int:
+    from evaluators.judge_cache import cache_at
+
+    ctx.assume_yes = getattr(args, "yes", False)
+    cache = cache_at(ctx.settings.home / "judge-cache.sqlite3")
+    info = cache.info()
+    if args.action == "clear":
+        if info["entries"] and not ctx.confirm(f"Delete {info['entries']} cached judge calls in {info['path']}?"):
+            ctx.out("Cancelled; the cache is unchanged.")
+            return 1
+        cache.clear()
+        ctx.out(f"Cleared {info['entries']} cached judge calls.")
+        return 0
+    ctx.out(f"Judge cache {info['path']}: {info['entries']} calls, {info['bytes'] / 1024:.0f} KiB.")
+    return 0
+
+
 def _run_with_sigint(runner, options, progress) -> Experiment:
     """Run in a fresh loop; Ctrl+C asks the runner to cancel (finished rows stay stored)."""
 
@@ -317,6 +342,7 @@ def _print_run_summary(ctx: CliContext, args, progress: CliProgress, experiment,
             "upload_pending_runs": counts.get("upload_pending_runs", []),
             "upload_pending_scores": counts.get("upload_pending_scores", []),
             "closed": not counts.get("close_error"),
+            "judge_cache": counts.get("judge_cache") or {"hits": 0, "misses": 0},
         }
         for line in _upload_problems(counts):
             ctx.err(f"Warning: {line}")
@@ -338,6 +364,9 @@ def _print_run_summary(ctx: CliContext, args, progress: CliProgress, experiment,
         f"Experiment {name}: {status}, {counts.get('examples', 0)}/{progress.total} examples, "
         f"{counts.get('target_errors', 0)} target errors, {counts.get('evaluator_errors', 0)} evaluator errors."
     )
+    cache = counts.get("judge_cache")
+    if cache:
+        ctx.out(f"Judge cache: {cache['hits']} hits, {cache['misses']} misses (--no-cache sends every call).")
     if experiment is not None and experiment.url:
         ctx.out(f"View it at {experiment.url}")
     for line in _upload_problems(counts):

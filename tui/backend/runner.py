@@ -26,6 +26,7 @@ import importlib
 import io
 import logging
 import random
+import sys
 import threading
 import time
 import uuid
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from evaluators import judge_cache
 
 from . import errors
 from .events import (
@@ -81,6 +84,7 @@ class RunOptions:
     rule_seed: int | None = None
     run_rules: bool = True
     metadata: dict[str, Any] = field(default_factory=dict)
+    judge_cache: bool = True  # look judge calls up in $EVALTUI_HOME's judge cache first
 
 
 # ---------------------------------------------------------------------------------- summaries
@@ -126,6 +130,7 @@ def summarize(results: Iterable[ExperimentResult]) -> tuple[dict[str, float | No
 
 def load_evaluators(specs: Sequence[EvaluatorSpec], timeout: float | None = None) -> list:
     """Turn callables, NormalizedEvaluators and `file.py:fn` / `module:fn` specs into normalized evaluators."""
+    _fresh_openai_clients()
     from evaluators import NormalizedEvaluator, normalize
 
     loaded = []
@@ -381,6 +386,7 @@ class _ActiveRun:
         self.last_flush = time.monotonic()
         self.tasks: set[asyncio.Task] = set()
         self.extras: dict[str, tuple] = {}
+        self.cache_calls: dict[str, int] | None = None  # judge-cache hits / misses of this pass
         if rule_evaluators:
             rng = random.Random(rule_seed)
             for ex in examples:  # decided up front, in dataset order: reproducible whatever the scheduling
@@ -503,6 +509,7 @@ class Runner:
         self._task: asyncio.Task | None = None
         self._lock = threading.Lock()
         self._client = None
+        self.judge_cache = True  # RunOptions.judge_cache sets it for a run; retry / re-score reuse it
 
     @property
     def is_local(self) -> bool:
@@ -545,6 +552,7 @@ class Runner:
         A broken target, dataset or evaluator emits `RunFailed` and raises before anything runs.
         """
         self._cancel_requested = False
+        self.judge_cache = options.judge_cache
         try:
             prepared = self._prepare(options)
         except errors.EvaltuiError as exc:
@@ -771,6 +779,7 @@ class Runner:
         status = "failed"
         failure: str | None = None
         external_cancel = False
+        cache_token, cache_before = _use_judge_cache(self.judge_cache)
         send_failures = SendFailures()
         if not self.is_local:
             send_failures.__enter__()  # left in _finish_stream, after the upload check
@@ -811,6 +820,8 @@ class Runner:
         finally:
             if inline_token is not None:
                 _INLINE_SDK_HOPS.reset(inline_token)
+            active.cache_calls = _judge_cache_delta(cache_before)
+            judge_cache.caching.reset(cache_token)
             with self._lock:
                 self._loop = self._task = None
             if results is not None and status != "done":
@@ -855,6 +866,8 @@ class Runner:
         merged.update(active.finished)
         summary, counts = summarize(merged.values())
         counts["finished_now"] = len(active.finished)
+        if active.cache_calls:
+            counts["judge_cache"] = active.cache_calls
         counts.update(upload_check or {})
         if failure is not None or flush_error is not None:
             status = "failed"
@@ -906,6 +919,36 @@ def _check_uploads(backend, experiment_id: str, active: _ActiveRun, send_failure
 
     return verify(experiment_id, expected, send_failed=lambda: send_failures.count > 0,
                   on_wait=on_wait).as_counts()
+
+
+def _fresh_openai_clients() -> None:
+    """langchain_openai shares one async HTTP client per (base URL, timeout) process-wide, so a
+    judge a user's file builds at import time would reuse connections of the previous run's
+    closed event loop ("Event loop is closed"). Each load of evaluators gets new clients."""
+    client_utils = sys.modules.get("langchain_openai.chat_models._client_utils")  # not imported: nothing cached
+    cached = getattr(client_utils, "_cached_async_httpx_client", None)
+    if cached is not None and hasattr(cached, "cache_clear"):
+        cached.cache_clear()
+
+
+def _use_judge_cache(on: bool) -> tuple[Any, dict[str, int]]:
+    """Install $EVALTUI_HOME's judge cache and turn it on or off for this run's context."""
+    from .config import evaltui_home
+
+    cache = judge_cache.install(evaltui_home() / "judge-cache.sqlite3")
+    return judge_cache.caching.set(on), cache.stats()
+
+
+def _judge_cache_delta(before: dict[str, int]) -> dict[str, int] | None:
+    """Hits and misses during the run (None when no judge looked the cache up)."""
+    from langchain_core.globals import get_llm_cache
+
+    cache = get_llm_cache()
+    if not isinstance(cache, judge_cache.JudgeCache):
+        return None
+    now = cache.stats()
+    delta = {k: now[k] - before.get(k, 0) for k in now}
+    return delta if any(delta.values()) else None
 
 
 async def _flush_client(client: Any) -> None:
