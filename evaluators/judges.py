@@ -22,6 +22,7 @@ import threading
 from typing import Annotated, Any, TypedDict
 
 from ._fields import as_text, first_present, section
+from .llm_judge import LLMJudge
 from .exact_match import RESPONSE_FIELDS
 
 DEFAULT_JUDGE_MODEL = "gpt-4o-mini"
@@ -266,3 +267,23 @@ async def helpfulness_evaluator(run: dict, example: dict) -> dict:
     return {"helpfulness": round((clamped - 1) / 4, 4),
             "comment": f"{as_text(grade.get('reasoning'))} (rating: {rating}/5)"}
 
+
+
+# --------------------------------------------------------------------------- declared judges
+
+#: The accuracy judge in the form LangSmith stores LLM rules (`LLMJudge`): it uploads as an
+#: LLM-as-judge rule as it is, and runs here exactly as LangSmith will run it.
+accuracy_judge = LLMJudge(
+    prompt=[
+        ("system", _ACCURACY_TASK),
+        ("user", "<question>\n{question}\n</question>\n\n<expected>\n{expected}\n</expected>\n\n"
+                 "<agent_output>\n{agent_output}\n</agent_output>"),
+    ],
+    variables={
+        "question": "inputs.query",
+        "expected": "reference_outputs.expected_response",
+        "agent_output": "outputs.expected_response",
+    },
+    schema=AccuracyGrade,
+    name="accuracy_judge",
+)

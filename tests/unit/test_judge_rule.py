@@ -9,7 +9,8 @@ import pytest
 
 from tests.cli_helpers import run_cli
 from tui.backend.errors import InvalidInput
-from tui.backend.judge_rule import read_judge, rule_judge
+from evaluators.llm_judge import rule_judge
+from tui.backend.judge_rule import read_judge
 
 SAMPLES = Path(__file__).resolve().parents[2] / "tui" / "backend" / "samples"
 
@@ -188,3 +189,87 @@ def test_local_llm_rules_score_new_experiments_of_their_dataset(openai_env, eval
     doc = json.loads(r.out)
     assert doc["rules"] == ["Accuracy"]
     assert doc["summary"]["is_accurate"]["n"] == 3 and doc["summary"]["is_accurate"]["errors"] == 0
+
+
+DECLARED = '''\
+from typing import Annotated, TypedDict
+
+from evaluators import LLMJudge
+
+
+class Grade(TypedDict):
+    """A grade."""
+    reasoning: Annotated[str, ..., "Why"]
+    is_accurate: Annotated[bool, ..., "True if accurate"]
+
+
+accuracy = LLMJudge(
+    prompt=[("system", "You grade answers."), ("user", "Expected: {expected}\\nAnswer: {answer}")],
+    variables={"expected": "reference_outputs.expected_response", "answer": "outputs.expected_response"},
+    schema=Grade,
+    model="gpt-4o-mini",
+)
+'''
+
+
+def test_a_declared_judge_uploads_as_it_is_and_runs_locally_the_same_way(langsmith_env, evaltui_home, tmp_path):
+    path = tmp_path / "declared.py"
+    path.write_text(DECLARED, encoding="utf-8")
+    ds = langsmith_env.seed_dataset("D", [({"query": "q"}, {"expected_response": "a"})])
+    r = run_cli("upload", str(path), "--name", "Declared", "--function", "accuracy", "--dataset", "D")
+    assert r.code == 0, r.err  # nothing to confirm: nothing is lost in translation
+    (post,) = [q for q in langsmith_env.requests if q.method == "POST" and q.path == "/runs/rules"]
+    structured = post.json["evaluators"][0]["structured"]
+    assert structured["prompt"] == [["system", "You grade answers."], ["user", "Expected: {expected}\nAnswer: {answer}"]]
+    assert structured["variable_mapping"]["answer"] == "outputs.expected_response"
+    assert structured["schema"]["parameters"]["properties"]["is_accurate"]["type"] == "boolean"
+    assert post.json["dataset_id"] == ds["id"]
+
+
+@pytest.mark.parametrize("kwargs, says", [
+    ({"prompt": [("user", "Grade {answer} vs {expected}")], "variables": {"answer": "outputs.a"}},
+     "{expected}, which the variable mapping does not say"),
+    ({"prompt": [("user", "{a}")], "variables": {"a": "run.a"}}, "must map to inputs.<k>"),
+    ({"prompt": [("user", "{a}")], "variables": {"a": "outputs.a"}, "model": ""}, "OpenAI-compatible chat model"),
+])
+def test_bad_declared_judges_say_what_is_wrong(kwargs, says):
+    from evaluators import LLMJudge
+
+    with pytest.raises(ValueError, match=None) as info:
+        LLMJudge(schema={"type": "object", "properties": {"ok": {"type": "boolean"}}}, **kwargs)
+    assert says in str(info.value)
+
+
+def test_a_schema_that_is_not_a_typeddict_is_refused():
+    from evaluators import LLMJudge
+
+    judge = LLMJudge(prompt=[("user", "{a}")], variables={"a": "outputs.a"}, schema=int)
+    with pytest.raises(ValueError, match="TypedDict"):
+        judge.structured()
+
+
+async def test_a_judge_reply_that_is_not_json_is_an_error_result_not_a_crash(openai_env):
+    from evaluators import accuracy_judge, normalize
+
+    openai_env.mode = "broken_json"
+    results = await normalize(accuracy_judge, name="accuracy_judge")(
+        {"inputs": {"query": "q"}, "outputs": {"expected_response": "a"}}, {"outputs": {"expected_response": "a"}})
+    assert results[0]["score"] is None and "accuracy_judge" in results[0]["comment"]
+
+
+def test_a_langsmith_llm_rule_runs_on_any_dataset_before_it_is_enabled(langsmith_env, openai_env, evaltui_home,
+                                                                        judge_file, monkeypatch):
+    monkeypatch.setenv("EVALTUI_UPLOAD_WAIT", "5")
+    fake = langsmith_env
+    other = fake.seed_dataset("Other", [({"query": f"q{i}"}, {"expected_response": f"a{i}"}) for i in range(3)])
+    fake.seed_dataset("Bound", [({"query": "q"}, {"expected_response": "a"})])
+    fake.seed_rule("Remote judge", evaluators=[{"structured": EXPECTED_STRUCTURED}], dataset_id=other["id"],
+                   is_enabled=False)
+    r = run_cli("run", "--dataset", "Other", "--target", "demo", "--evaluators", "rule:Remote judge", "--json")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    assert doc["summary"]["is_accurate"]["n"] == 3 and doc["summary"]["is_accurate"]["errors"] == 0
+    assert len(openai_env.chat_requests()) == 3
+    hook = fake.seed_rule("Hook", None, dataset_id=other["id"], webhooks=[{"url": "https://h.example.com"}])
+    r = run_cli("run", "--dataset", "Other", "--target", "demo", "--evaluators", "rule:Hook")
+    assert r.code == 2 and "actions only" in r.err and hook

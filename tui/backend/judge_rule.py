@@ -19,7 +19,6 @@ the call and the return) is refused with what to change, or named as a warning t
 from __future__ import annotations
 
 import ast
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +88,35 @@ def is_judge(parsed: ParsedFile, function: str) -> bool:
     except Exception:  # noqa: BLE001 - not found: not a judge (the caller reports it)
         return False
     return _judge_call(node) is not None and _structured_builder(parsed) is not None
+
+
+def is_declared_judge(parsed: ParsedFile, name: str) -> bool:
+    """`name = LLMJudge(...)` at module level (the `evaluators.llm_judge` declared form)."""
+    return any(
+        isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+        and isinstance(node.value, ast.Call) and _callee(node.value) == "LLMJudge"
+        for node in parsed.tree.body
+    )
+
+
+def read_declared_judge(path: str | Path, name: str) -> JudgeRule:
+    """A declared `LLMJudge`: the file runs (it is the user's own, as for `test` and `run`) and the
+    judge says itself what LangSmith will hold."""
+    import runpy
+
+    from evaluators.llm_judge import LLMJudge
+
+    try:
+        judge = runpy.run_path(str(path)).get(name)
+        if not isinstance(judge, LLMJudge):
+            raise InvalidInput(f"{name} in {Path(path).name} is not an LLMJudge.")
+        structured = judge.structured()
+    except InvalidInput:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bad declaration is the user's to fix
+        raise InvalidInput(f"The LLMJudge {name!r} in {Path(path).name} cannot be uploaded: {exc}") from None
+    return JudgeRule(structured["prompt"], structured["schema"], structured["model"],
+                     structured["variable_mapping"], structured["template_format"])
 
 
 def read_judge(path: str | Path, function: str) -> JudgeRule:
@@ -334,60 +362,3 @@ def _logic_left_behind(node, call, assignments, mapping, schema) -> list[str]:
     return [f"On LangSmith the judge writes one score per schema field ({', '.join(keys)}); the function's "
             f"own return ({shown}) is Python the rule does not run, so its keys and comment format are not kept."]
 
-
-# -- running an LLM rule here ------------------------------------------------------------------------
-
-
-def _resolve(path: str, run: dict, example: dict) -> Any:
-    """The value a variable maps to: `outputs.k` / `inputs.k` (the run's), `reference_outputs.k`."""
-    root, _, rest = path.partition(".")
-    source = {
-        "outputs": run.get("outputs"),
-        "inputs": run.get("inputs") or example.get("inputs"),
-        "reference_outputs": example.get("outputs"),
-    }.get(root)
-    value: Any = source or {}
-    for key in [k for k in rest.split(".") if k]:
-        value = value.get(key, "") if isinstance(value, dict) else ""
-    return value if isinstance(value, str) else json.dumps(value, default=str)
-
-
-def rule_judge(structured: dict[str, Any]):
-    """An async `(run, example)` evaluator doing what LangSmith does with this LLM rule: format the
-    prompt from the mapped fields, ask the model for the schema, one score per boolean / number
-    field, text fields as the comment. Needs OPENAI_API_KEY (and honours OPENAI_BASE_URL)."""
-    from langchain_core.prompts import ChatPromptTemplate
-
-    from evaluators.judges import get_judge
-
-    prompt = structured.get("prompt") or []
-    if structured.get("hub_ref") or not prompt:
-        raise InvalidInput("This LLM rule keeps its prompt in the LangSmith hub; evaltui can run only inline prompts.")
-    template = ChatPromptTemplate.from_messages(
-        [tuple(m) for m in prompt], template_format=structured.get("template_format") or "f-string"
-    )
-    schema = structured.get("schema") or {}
-    parameters = schema.get("parameters", schema)
-    kwargs = (structured.get("model") or {}).get("kwargs") or {}
-    model = kwargs.get("model_name") or kwargs.get("model")
-    temperature = float(kwargs.get("temperature") or 0.0)
-    mapping = structured.get("variable_mapping") or {}
-    properties = parameters.get("properties") or {}
-
-    async def llm_rule(run, example):
-        values = {var: _resolve(path, run or {}, example or {}) for var, path in mapping.items()}
-        missing = [v for v in template.input_variables if v not in values]
-        if missing:
-            raise ValueError(f"The rule's prompt uses {missing} but its variable mapping does not say where they come from.")
-        judge = get_judge(parameters, model=model, temperature=temperature)
-        grade = await judge.ainvoke(template.format_messages(**values))
-        if not isinstance(grade, dict):
-            raise ValueError(f"The judge's reply is not an object: {str(grade)[:200]}")
-        comment = " ".join(str(grade[k]) for k, v in properties.items() if v.get("type") == "string" and k in grade)
-        results = [
-            {"key": k, "score": grade.get(k), "comment": comment or None}
-            for k, v in properties.items() if v.get("type") in ("boolean", "number", "integer")
-        ]
-        return {"results": results}
-
-    return llm_rule

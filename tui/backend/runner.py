@@ -201,7 +201,7 @@ def load_rule_evaluator(rule: Rule, timeout: float | None = None):
     namespace: dict[str, Any] = {"__name__": f"evaltui_rule_{rule.id}"}
     try:
         if rule.kind == "llm":
-            from .judge_rule import rule_judge
+            from evaluators.llm_judge import rule_judge
 
             return normalize(rule_judge(rule.llm or {}), name=rule.name, timeout=timeout)
         exec(compile(rule.code or "", f"<rule {rule.name}>", "exec"), namespace)  # noqa: S102
@@ -590,7 +590,8 @@ class Runner:
             raise errors.InvalidInput("limit must be at least 1.")
         if options.timeout is not None and options.timeout <= 0:
             raise errors.InvalidInput("timeout must be a positive number of seconds.")
-        evaluators = load_evaluators(options.evaluators, options.timeout)
+        specs = [self._rule_evaluator(s, options.timeout) if _is_rule_spec(s) else s for s in options.evaluators]
+        evaluators = load_evaluators(specs, options.timeout)
         dataset = self.backend.get_dataset(options.dataset)
         examples = self._select_examples(dataset.id, options.example_ids, options.limit)
         if not examples:
@@ -601,6 +602,18 @@ class Runner:
                 f"No evaluators to run: pass at least one, or bind a rule to dataset {dataset.name!r}."
             )
         return dataset, target, evaluators, examples, rules
+
+    def _rule_evaluator(self, spec: str, timeout: float | None):
+        """`rule:NAME`: a workspace rule (Python code or LLM judge) run here, on any dataset, so a
+        LangSmith rule can be checked before it is enabled."""
+        from .ops import find_rule
+
+        name = spec.strip()[len("rule:"):]
+        rule = find_rule(self.backend, name)
+        if rule.kind not in ("python", "llm"):
+            raise errors.InvalidInput(f"Rule {name!r} is a {rule.kind_label} rule; evaltui can run Python code "
+                                      "and LLM-judge rules only.")
+        return load_rule_evaluator(rule, timeout)
 
     def _select_examples(self, dataset_id: str, example_ids, limit) -> list[Example]:
         if example_ids is not None:
@@ -919,6 +932,10 @@ def _check_uploads(backend, experiment_id: str, active: _ActiveRun, send_failure
 
     return verify(experiment_id, expected, send_failed=lambda: send_failures.count > 0,
                   on_wait=on_wait).as_counts()
+
+
+def _is_rule_spec(spec: EvaluatorSpec) -> bool:
+    return isinstance(spec, str) and spec.strip().startswith("rule:")
 
 
 def _fresh_openai_clients() -> None:
