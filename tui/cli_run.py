@@ -52,8 +52,8 @@ def register(subparsers) -> None:
     )
     p.add_argument(
         "--evaluators", action="append", default=[], metavar="FILE:FN[,FILE:FN...]",
-        help="evaluators: `file.py:function` or `module:function` (e.g. evaluators:exact_match); "
-        "comma-separated or repeated",
+        help="evaluators: `file.py:function`, `module:function` (e.g. evaluators:exact_match) or "
+        "`rule:NAME` (a workspace rule, code or LLM judge, run here); comma-separated or repeated",
     )
     p.add_argument("--prefix", default="evaltui", help="experiment name prefix (default evaltui)")
     p.add_argument("--max-concurrency", type=limit_arg, default=4, help="examples in flight (default 4)")
