@@ -19,9 +19,10 @@ import json
 import sqlite3
 import threading
 import warnings
+from collections.abc import Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 from langchain_core.caches import BaseCache
 from langchain_core.load import dumps, loads

@@ -22,8 +22,8 @@ import threading
 from typing import Annotated, Any, TypedDict
 
 from ._fields import as_text, first_present, section
-from .llm_judge import LLMJudge
 from .exact_match import RESPONSE_FIELDS
+from .llm_judge import LLMJudge
 
 DEFAULT_JUDGE_MODEL = "gpt-4o-mini"
 QUESTION_FIELDS = ("query", "question", "input", "prompt")

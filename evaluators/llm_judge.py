@@ -19,7 +19,8 @@ as it is, and the judge runs locally through the same `rule_judge`::
 import json
 import re
 import string
-from typing import Any, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional
 
 ROOTS = ("inputs", "outputs", "reference_outputs")
 

@@ -9,8 +9,8 @@ Imports stay light here: the backend (and langsmith) load only when a command ne
 from __future__ import annotations
 
 import argparse
-import json
 import importlib.util
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 

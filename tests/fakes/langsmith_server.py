@@ -886,7 +886,7 @@ class FakeLangSmith(LoopbackServer):
     def _fill_rule_names(self, rule: dict) -> None:
         ds_id, s_id, add_ds, queue = (rule.get("dataset_id"), rule.get("session_id"),
                                       rule.get("add_to_dataset_id"), rule.get("add_to_annotation_queue_id"))
-        for key, obj_id, store, kind in (("dataset_id", ds_id, self.datasets, "Dataset"),
+        for _key, obj_id, store, kind in (("dataset_id", ds_id, self.datasets, "Dataset"),
                                          ("session_id", s_id, self.sessions, "Session"),
                                          ("add_to_dataset_id", add_ds, self.datasets, "Dataset")):
             if obj_id and obj_id not in store:

@@ -543,7 +543,8 @@ async def test_bad_input(case: Case, make_ctx):
                 # the app must answer the key within a few tries, not ignore it for good.
                 for _attempt in range(3):
                     await pilot.press(key)
-                    if await wait_for(pilot, lambda: getattr(app.focused, "id", None) == pane, timeout=2):
+                    if await wait_for(pilot, lambda: getattr(app.focused, "id", None) == pane,  # noqa: B023
+                                      timeout=2):
                         break
                 assert getattr(app.focused, "id", None) == pane, (
                     f"key {key} did not focus {pane}; focus is on {app.focused!r}")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from evaluators.llm_judge import rule_judge
 from tests.cli_helpers import run_cli
 from tui.backend.errors import InvalidInput
-from evaluators.llm_judge import rule_judge
 from tui.backend.judge_rule import read_judge
 
 SAMPLES = Path(__file__).resolve().parents[2] / "tui" / "backend" / "samples"

@@ -60,7 +60,7 @@ class Settings:
     backend: str  # "local" | "langsmith"
 
     @classmethod
-    def from_env(cls, backend: str | None = None) -> "Settings":
+    def from_env(cls, backend: str | None = None) -> Settings:
         key = os.environ.get("LANGSMITH_API_KEY") or None
         chosen = backend or os.environ.get("EVALTUI_BACKEND") or ("langsmith" if key else "local")
         return cls(

@@ -13,9 +13,9 @@ from __future__ import annotations
 import difflib
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import errors
 from .models import (
@@ -161,7 +161,7 @@ class LangSmithBackend:
 
     # -- the SDK client and error translation -----------------------------------------------
     @property
-    def client(self) -> "langsmith.Client":
+    def client(self) -> langsmith.Client:
         if self._client is None:
             from langsmith import Client
 
@@ -191,7 +191,7 @@ class LangSmithBackend:
             respect_retry_after_header=True,
         )
 
-    def tracing_client(self) -> "langsmith.Client":
+    def tracing_client(self) -> langsmith.Client:
         """A second client for experiment uploads, with the SDK's background batcher on.
 
         With the batcher off, a run upload that fails after its retries raises inside the SDK's

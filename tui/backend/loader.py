@@ -28,10 +28,11 @@ import sys
 import tokenize
 import traceback
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from tui.backend.errors import EvaluatorLoadError
 

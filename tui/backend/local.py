@@ -410,7 +410,7 @@ class LocalBackend:
                 finally:
                     self._conn = None
 
-    def __enter__(self) -> "LocalBackend":
+    def __enter__(self) -> LocalBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -528,7 +528,7 @@ class LocalBackend:
                 lambda c: c.execute(
                     "SELECT id, dataset_id, inputs, outputs, metadata, created_at FROM examples "
                     "WHERE dataset_id = ? ORDER BY position LIMIT ? OFFSET ?",
-                    (dataset_id, size, offset),
+                    (dataset_id, size, offset),  # noqa: B023 - the lambda runs at once
                 ).fetchall()
             )
             for row in rows:

@@ -7,7 +7,8 @@ changes only what the user asked for. Both backends keep `settings` in this one 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import InvalidInput

@@ -308,7 +308,7 @@ def _error_text(exc: BaseException) -> str:
 class _Scorer:
     """Applies all evaluators of one example; wrapped in an SDK `RunEvaluator` by `_make_sdk_evaluator`."""
 
-    def __init__(self, run: "_ActiveRun"):
+    def __init__(self, run: _ActiveRun):
         self.active = run
 
     async def score(self, run: Any, example: Any) -> dict:
@@ -369,7 +369,7 @@ def _score_from_sdk(res: Any) -> Score:
 class _ActiveRun:
     """State of one streaming pass: ids, sampled rules, buffered rows, cancel bookkeeping."""
 
-    def __init__(self, runner: "Runner", backend, experiment_id: str, examples: list[Example],
+    def __init__(self, runner: Runner, backend, experiment_id: str, examples: list[Example],
                  evaluators: list, rule_evaluators: list[tuple[Rule, Any]], rule_seed: int | None,
                  sink: ProgressSink, record: bool, base_results: dict[str, ExperimentResult] | None = None):
         self.runner = runner

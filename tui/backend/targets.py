@@ -127,7 +127,7 @@ def _import_module(name: str, spec_text: str):
 
 def _wrap(fn: Callable[..., Any], *, spec: str, name: str) -> LoadedTarget:
     is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)
+        getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
     )
     if is_async:
 

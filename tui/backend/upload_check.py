@@ -60,7 +60,7 @@ class SendFailures(logging.Handler):
             with self._lock_count:
                 self.count += 1
 
-    def __enter__(self) -> "SendFailures":
+    def __enter__(self) -> SendFailures:
         for name in self._LOGGERS:
             logging.getLogger(name).addHandler(self)
         return self

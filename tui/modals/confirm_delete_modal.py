@@ -1,4 +1,5 @@
-"""Delete confirmation: names the rule and what it is bound to; Cancel has the focus."""
+"""Delete confirmation: the backend's one question (kind, target, sampling, state and every side
+action that goes with the rule); Cancel has the focus."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from ..backend.models import Rule
+from ..backend.ops import delete_question
 from .confirm_modal import ConfirmModal
 
 
@@ -26,13 +28,13 @@ class ConfirmDeleteModal(ConfirmModal):
         super().__init__()
         self.rule = rule
 
+    @property
+    def question(self) -> str:
+        return delete_question(self.rule)
+
     def compose_body(self) -> ComposeResult:
-        r = self.rule
         yield Static(
-            f"Delete the uploaded evaluator {r.name!r}?\n\n"
-            f"Bound to   {r.target_label}\n"
-            f"Sampling   {r.sampling_rate:.0%} of runs\n\n"
-            "Runs will no longer be scored by it. This cannot be undone.",
+            f"{self.question}\n\nThis cannot be undone.",
             id="delete-message",
             markup=False,
         )

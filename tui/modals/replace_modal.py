@@ -1,4 +1,5 @@
-"""Replace confirmation: a diff of the uploaded code vs the local code; Cancel has the focus."""
+"""Replace confirmation: a diff of the uploaded code vs the local code, then every setting the
+replace keeps or changes; Cancel has the focus."""
 
 from __future__ import annotations
 
@@ -22,8 +23,19 @@ def colored_diff(diff: str) -> Text:
     return text
 
 
+def colored_settings(settings: list[str]) -> Text:
+    """`kept: …` lines dim, `changed: …` lines yellow, one a line."""
+    text = Text()
+    for i, line in enumerate(settings):
+        text.append(line, style="yellow" if line.startswith("changed:") else "dim")
+        if i < len(settings) - 1:
+            text.append("\n")
+    return text
+
+
 class ReplaceModal(ConfirmModal):
-    """The diff of uploaded vs local code; dismisses with True only on Replace (or `y`)."""
+    """The diff of uploaded vs local code and the settings the replace keeps or changes;
+    dismisses with True only on Replace (or `y`)."""
 
     TITLE_TEXT = "Replace evaluator"
     CONFIRM_LABEL = "Replace"
@@ -33,11 +45,13 @@ class ReplaceModal(ConfirmModal):
         Binding("y", "answer(True)", "Replace", id="replace.confirm"),
     ]
 
-    def __init__(self, name: str, target_label: str, diff: str, warnings: list[str] | None = None) -> None:
+    def __init__(self, name: str, target_label: str, diff: str, warnings: list[str] | None = None,
+                 settings: list[str] | None = None) -> None:
         super().__init__()
         self.rule_name, self.target_label = name, target_label
         self.diff = diff or "(the uploaded code is identical to the local code)"
         self.warnings = list(warnings or [])
+        self.settings = list(settings or [])
 
     def compose_body(self) -> ComposeResult:
         yield Static(
@@ -50,3 +64,7 @@ class ReplaceModal(ConfirmModal):
             yield Static(f"⚠ {warning}", markup=False, classes="warning")
         with VerticalScroll(id="replace-diff", can_focus=True):
             yield Static(colored_diff(self.diff), markup=False)
+        if self.settings:
+            yield Static("Settings", classes="dialog-heading")
+            with VerticalScroll(id="replace-settings"):
+                yield Static(colored_settings(self.settings), id="replace-settings-text", markup=False)

@@ -27,7 +27,7 @@ from textual.widgets import (
 )
 
 from ..backend.errors import describe_error
-from ..backend.models import Dataset, Example, Rule
+from ..backend.models import Dataset, Example, Rule, WorkspaceEvaluator
 from ..modals.confirm_delete_modal import ConfirmDeleteModal
 from ..modals.error_modal import ErrorModal
 from ..modals.example_modal import ExampleModal
@@ -79,6 +79,12 @@ class RulesLoaded(Message):
     def __init__(self, rules: list[Rule]) -> None:
         super().__init__()
         self.rules = rules
+
+
+class WorkspaceEvaluatorsLoaded(Message):
+    def __init__(self, evaluators: list[WorkspaceEvaluator] | None) -> None:
+        super().__init__()
+        self.evaluators = evaluators  # None: the listing failed (reported apart)
 
 
 class LocalScanned(Message):
@@ -173,7 +179,7 @@ class MainScreen(Screen):
     def __init__(self, kind: str, masked_key: str) -> None:
         super().__init__(id="main")
         self.kind, self.masked_key = kind, masked_key
-        self.selected: Rule | LocalFunction | None = None
+        self.selected: Rule | LocalFunction | WorkspaceEvaluator | None = None
         self._filter_target = "evaluators"
         self._recent_errors: dict[str, float] = {}  # message -> when it was last shown
 
@@ -203,6 +209,7 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(EvaluatorsPane).show_loading(True)
+        self.query_one(EvaluatorsPane).show_workspace_loading(True)
         self.query_one(DatasetsPane).show_loading(True)
         # The app opens the workspace in a thread while this screen is built (see EvalTuiApp).
         self.call_after_refresh(self.app.when_backend_settled, self._backend_settled)
@@ -251,6 +258,7 @@ class MainScreen(Screen):
         self.status.set_location("no workspace")
         self.status.set_state("error")
         self.evaluators.show_loading(False)
+        self.evaluators.show_workspace_loading(False)
         self.datasets.show_loading(False)
         self.app.push_screen(ErrorModal("Could not open the workspace", event.message))
 
@@ -282,6 +290,7 @@ class MainScreen(Screen):
             return
         self._recent_errors.clear()  # a refresh the user asked for reports its errors afresh
         self.evaluators.show_loading(True)
+        self.evaluators.show_workspace_loading(True)
         self.datasets.show_loading(True)
         self.load_evaluators()
         self.load_datasets()
@@ -297,6 +306,13 @@ class MainScreen(Screen):
         directory: Path = self.app.evaluator_dir
         functions, problems = scan_local_functions(directory, rules or [])
         self.post_message(LocalScanned(functions, directory, problems))
+        # Last: on LangSmith it is one more round trip, and the local files matter first.
+        try:
+            evaluators = self.backend.list_workspace_evaluators()
+        except Exception as err:  # noqa: BLE001
+            evaluators = None
+            self.post_message(OperationFailed("Could not load workspace evaluators", describe_error(err)))
+        self.post_message(WorkspaceEvaluatorsLoaded(evaluators))
 
     @work(thread=True, exclusive=True, group="datasets", exit_on_error=False)
     def load_datasets(self) -> None:
@@ -331,6 +347,11 @@ class MainScreen(Screen):
         self.evaluators.show_loading(False)
         self.evaluators.show_rules(event.rules)
 
+    def on_workspace_evaluators_loaded(self, event: WorkspaceEvaluatorsLoaded) -> None:
+        self.evaluators.show_workspace_loading(False)
+        if event.evaluators is not None:
+            self.evaluators.show_workspace(event.evaluators)
+
     def on_local_scanned(self, event: LocalScanned) -> None:
         self.evaluators.show_local(event.functions, event.directory)
         for problem in event.problems:
@@ -352,12 +373,20 @@ class MainScreen(Screen):
     def on_source_loaded(self, event: SourceLoaded) -> None:
         if self.selected == event.function:
             f = event.function
-            self.source.show_file(f.path, event.text, f.name, f.lineno)
+            rule = self.evaluators.rule_named(f.name)
+            note = None
+            if rule is not None and not rule.is_python:
+                note = f"the rule of that name is {rule.kind_label}: not comparable"
+            self.source.show_file(f.path, event.text, f.name, f.lineno, note)
 
     # -- selection -------------------------------------------------------------------
     def on_evaluators_pane_rule_highlighted(self, event: EvaluatorsPane.RuleHighlighted) -> None:
         self.selected = event.rule
-        self.source.show_rule_code(event.rule.name, event.rule.code, event.rule.target_label)
+        self.source.show_rule(event.rule)
+
+    def on_evaluators_pane_workspace_highlighted(self, event: EvaluatorsPane.WorkspaceHighlighted) -> None:
+        self.selected = event.evaluator
+        self.source.show_workspace_evaluator(event.evaluator)
 
     def on_evaluators_pane_local_highlighted(self, event: EvaluatorsPane.LocalHighlighted) -> None:
         self._select_local(event.function)
@@ -456,6 +485,10 @@ class MainScreen(Screen):
             self.notify(f"No local function is named {sel.name!r}; select a local function to {verb}.",
                         severity="warning")
             return None
+        if isinstance(sel, WorkspaceEvaluator):
+            self.notify(f"{sel.name!r} is a workspace evaluator (read-only here); select a local "
+                        f"function to {verb}.", severity="warning")
+            return None
         self.notify(f"Select a local function to {verb} (evaluators pane, key 1).", severity="warning")
         return None
 
@@ -468,6 +501,10 @@ class MainScreen(Screen):
             if rule is not None:
                 return rule
             self.notify(f"No uploaded rule is named {sel.name!r}.", severity="warning")
+            return None
+        if isinstance(sel, WorkspaceEvaluator):
+            self.notify(f"{sel.name!r} is a workspace evaluator: evaltui does not change those; "
+                        "select an uploaded rule.", severity="warning")
             return None
         self.notify("Select an uploaded rule first (evaluators pane, key 1).", severity="warning")
         return None
@@ -512,7 +549,8 @@ class MainScreen(Screen):
         if rule is None:
             self.notify(f"No uploaded rule is named {fn.name!r}; press u to upload it.", severity="warning")
             return
-        request = UploadRequest(fn.path, fn.name, rule.name, None, None, rule.sampling_rate)
+        # No rate: the rule keeps its own sampling rate, state and other settings.
+        request = UploadRequest(fn.path, fn.name, rule.name, None, None, None)  # type: ignore[arg-type]
         self.plan_upload(request, rule.id, replace_only=True)
 
     @work(thread=True, exclusive=True, group="upload", exit_on_error=False)
@@ -549,7 +587,8 @@ class MainScreen(Screen):
                 self.notify(f"Replace cancelled; {plan.spec.name!r} was not changed.")
 
         self.app.push_screen(
-            ReplaceModal(plan.spec.name, plan.target_label, plan.diff, plan.warnings), answered
+            ReplaceModal(plan.spec.name, plan.target_label, plan.diff, plan.warnings, plan.settings),
+            answered,
         )
 
     @work(thread=True, exclusive=True, group="upload", exit_on_error=False)
@@ -600,6 +639,15 @@ class MainScreen(Screen):
     def action_test(self) -> None:
         if not self._require_backend():
             return
+        sel = self.selected
+        if isinstance(sel, Rule) and not sel.is_python:
+            self.notify(f"{sel.name!r} is a {sel.kind_label} rule: evaltui cannot run it locally yet "
+                        "(only Python code rules and local functions can be tested).", severity="warning")
+            return
+        if isinstance(sel, WorkspaceEvaluator):
+            self.notify(f"{sel.name!r} is a workspace evaluator: evaltui cannot run it locally yet.",
+                        severity="warning")
+            return
         fn = self._selected_function("test")
         if fn is None:
             return
@@ -641,6 +689,8 @@ def scan_local_functions(directory: Path, rules: list[Rule]) -> tuple[list[Local
 def _sync_state(path: Path, function: str, rule: Rule | None) -> str:
     if rule is None:
         return "not uploaded"
+    if not rule.is_python:
+        return "unknown"  # a JavaScript, LLM or actions-only rule: nothing to compare the file with
     try:
         from ..backend.bundle import bundle_for_upload
 

@@ -1,10 +1,12 @@
-"""Evaluators pane: uploaded rules on top, local evaluator functions (with sync state) below."""
+"""Evaluators pane: uploaded rules on top, local evaluator functions (with sync state) in the
+middle, the workspace's evaluators (code and LLM, read-only) below."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,8 +14,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from ..backend.models import Rule
-from .column_fit import ColumnFit, FixedColumnsTable
+from ..backend.models import Rule, WorkspaceEvaluator
+from .column_fit import CELL_PADDING, SCROLLBAR, ColumnFit, FixedColumnsTable
 from .formatting import ago, rate
 
 SyncState = Literal["not uploaded", "in sync", "changed", "unknown"]
@@ -46,17 +48,123 @@ class LocalFunction:
 
 _SYNC_STYLE = {"in sync": "green", "changed": "yellow", "not uploaded": "dim", "unknown": "red"}
 
+_KIND_SHORT = {"python": "py", "javascript": "js", "llm": "LLM"}
+_KIND_STYLE = {"python": "", "javascript": "yellow", "llm": "magenta", "actions": "cyan"}
+
+
+def rule_kind_short(rule: Rule) -> str:
+    """The Kind cell: `py`, `js`, `LLM` (with `+` when the rule also has side actions), `hook` for
+    a webhook-only rule, `actions` for other actions-only rules."""
+    if rule.kind == "actions":
+        hooks_only = rule.side_actions and all(a.startswith("webhook ") for a in rule.side_actions)
+        return "hook" if hooks_only else "actions"
+    short = _KIND_SHORT.get(rule.kind, rule.kind)
+    return f"{short}+" if rule.side_actions else short
+
+
+def workspace_type_short(ev: WorkspaceEvaluator) -> str:
+    """The Type cell of a workspace evaluator: `py` / `js` for code, `LLM`, else the type."""
+    if ev.type == "code":
+        return _KIND_SHORT.get(ev.language or "python", ev.language or "code")
+    if ev.type == "llm":
+        return "LLM"
+    return ev.type
+
+
+def _build_cell(ev: WorkspaceEvaluator) -> Text:
+    if ev.type != "code":
+        return Text("—", style="dim")
+    status = (ev.build_status or "unknown").lower()
+    style = {"ready": "green", "failed": "red"}.get(status, "yellow")
+    return Text(status, style=style)
+
 
 def _matches(needle: str, *fields: str) -> bool:
     return not needle or any(needle in f.lower() for f in fields)
 
 
-RULE_COLUMNS = {"Name": 22, "Bound to": 30, "Rate": 5, "On": 3, "Updated": 9}
-LOCAL_COLUMNS = {"Function": 24, "Kind": 11, "State": 12, "File": 22}
+def _name(text: str, style: str = "") -> Text:
+    return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
+
+# Widths of every column; `DROP` says which ones go first when a table is too narrow for them all
+# (the first column of each table is the flexible one and always stays).
+RULE_COLUMNS = {"Name": 22, "Kind": 7, "Bound to": 14, "Rate": 5, "On": 3, "Updated": 9}
+RULE_DROP = ("Updated", "Bound to", "On", "Rate")
+LOCAL_COLUMNS = {"Function": 24, "Kind": 11, "State": 12, "File": 16}
+LOCAL_DROP = ("File", "Kind")
+WORKSPACE_COLUMNS = {"Name": 26, "Type": 4, "Keys": 12, "Build": 8, "Bound to": 16}
+WORKSPACE_DROP = ("Bound to", "Build", "Keys")
+NAME_MINIMUM = 16
+
+
+class FittedTable(FixedColumnsTable):
+    """A table whose columns always fit its width: the least important columns are left out
+    (in `drop` order) when there is no room for them, so nothing needs a horizontal scrollbar.
+
+    Rows are given with a cell for every column (`show_rows`); the table keeps them and redraws
+    with the columns that fit whenever its width changes which columns those are.
+    """
+
+    def __init__(self, columns: dict[str, int], drop: Sequence[str], minimum: int = NAME_MINIMUM,
+                 **kwargs: Any) -> None:
+        self.all_columns = dict(columns)
+        self.flexible = next(iter(columns))
+        self.minimum, self.drop = minimum, tuple(drop)
+        super().__init__(fit=ColumnFit(dict(columns), self.flexible, minimum=minimum), **kwargs)
+        self.shown: tuple[str, ...] = tuple(columns)
+        self._rows: list[tuple[str, tuple]] = []
+        for label, width in columns.items():
+            self.add_column(label, width=width, key=label)
+
+    def columns_for(self, width: int) -> tuple[str, ...]:
+        """The columns that fit `width` cells, the flexible one at its minimum or wider."""
+        shown = list(self.all_columns)
+        for label in (None, *self.drop):
+            if label is not None:
+                shown.remove(label)
+            fixed = sum(self.all_columns[c] for c in shown if c != self.flexible)
+            if SCROLLBAR + CELL_PADDING * len(shown) + fixed + self.minimum <= width:
+                break
+        return tuple(shown)
+
+    def show_rows(self, rows: Iterable[tuple[str, tuple]]) -> None:
+        """Replace the rows: `(key, cells)` with one cell per column of `all_columns`."""
+        self._rows = list(rows)
+        self._draw(columns=False)
+
+    def _draw(self, columns: bool) -> None:
+        indices = [i for i, label in enumerate(self.all_columns) if label in self.shown]
+        self.clear(columns=columns)
+        if columns:
+            for label in self.shown:
+                self.add_column(label, width=self.all_columns[label], key=label)
+        for key, cells in self._rows:
+            self.add_row(*(cells[i] for i in indices), key=key)
+
+    def on_resize(self) -> None:
+        # Runs before FixedColumnsTable.on_resize, which then fits the widths of what is shown.
+        if self.size.width <= 0:
+            return
+        shown = self.columns_for(self.size.width)
+        if shown == self.shown:
+            return
+        current = None
+        if self.row_count:
+            current = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        self.shown = shown
+        self.fit = ColumnFit({c: self.all_columns[c] for c in shown}, self.flexible, minimum=self.minimum)
+        # A redraw is no new highlight: the row under the cursor stays the selected one.
+        with self.prevent(DataTable.RowHighlighted):
+            self._draw(columns=True)
+            keys = [key for key, _ in self._rows]
+            if current in keys:
+                self.move_cursor(row=keys.index(current), animate=False)
 
 
 class EvaluatorsPane(Vertical):
-    """Two tables; highlighting a row posts `RuleHighlighted` or `LocalHighlighted`."""
+    """Three tables; highlighting a row posts `RuleHighlighted`, `LocalHighlighted` or
+    `WorkspaceHighlighted`."""
 
     BORDER_TITLE = "Evaluators"
 
@@ -70,10 +178,16 @@ class EvaluatorsPane(Vertical):
             super().__init__()
             self.function = function
 
+    class WorkspaceHighlighted(Message):
+        def __init__(self, evaluator: WorkspaceEvaluator) -> None:
+            super().__init__()
+            self.evaluator = evaluator
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._rules: list[Rule] = []
         self._local: list[LocalFunction] = []
+        self._workspace: list[WorkspaceEvaluator] = []
         self._filter = ""
         self._drawn: dict[str, tuple] = {}  # what each table shows now: skip identical redraws
 
@@ -85,19 +199,14 @@ class EvaluatorsPane(Vertical):
         return False
 
     def compose(self) -> ComposeResult:
-        yield Static("Uploaded rules", id="rules-title", classes="section-title")
-        rules = FixedColumnsTable(id="rules-table", cursor_type="row", zebra_stripes=True,
-                                  fit=ColumnFit(RULE_COLUMNS, flexible="Bound to", minimum=12))
         # Fixed widths: columns that resize as rows arrive make the layout jump (and snapshots flaky).
-        for label, width in RULE_COLUMNS.items():
-            rules.add_column(label, width=width)
-        yield rules
-        yield Static("Local files", id="local-title", classes="section-title")
-        local = FixedColumnsTable(id="local-table", cursor_type="row", zebra_stripes=True,
-                                  fit=ColumnFit(LOCAL_COLUMNS, flexible="File", minimum=8))
-        for label, width in LOCAL_COLUMNS.items():
-            local.add_column(label, width=width)
-        yield local
+        yield Static("Uploaded rules", id="rules-title", classes="section-title", markup=False)
+        yield FittedTable(RULE_COLUMNS, RULE_DROP, id="rules-table", cursor_type="row", zebra_stripes=True)
+        yield Static("Local files", id="local-title", classes="section-title", markup=False)
+        yield FittedTable(LOCAL_COLUMNS, LOCAL_DROP, id="local-table", cursor_type="row", zebra_stripes=True)
+        yield Static("Workspace evaluators", id="workspace-title", classes="section-title", markup=False)
+        yield FittedTable(WORKSPACE_COLUMNS, WORKSPACE_DROP, id="workspace-table", cursor_type="row",
+                          zebra_stripes=True)
 
     # -- data ------------------------------------------------------------------------
     @property
@@ -108,22 +217,36 @@ class EvaluatorsPane(Vertical):
     def local_functions(self) -> list[LocalFunction]:
         return list(self._local)
 
+    @property
+    def workspace_evaluators(self) -> list[WorkspaceEvaluator]:
+        return list(self._workspace)
+
     def show_rules(self, rules: list[Rule]) -> None:
         self._rules = sorted(rules, key=lambda r: (r.name.lower(), r.id))
         self._render_rules()
 
     def show_local(self, functions: list[LocalFunction], directory: Path) -> None:
         self._local = functions
-        self.query_one("#local-title", Static).update(f"Local files · {directory}")
+        title = self.query_one("#local-title", Static)
+        title.update(f"Local files · {directory}")
+        title.tooltip = str(directory)
         self._render_local()
+
+    def show_workspace(self, evaluators: list[WorkspaceEvaluator]) -> None:
+        self._workspace = sorted(evaluators, key=lambda e: (e.name.lower(), e.id))
+        self._render_workspace()
 
     def set_filter(self, text: str) -> None:
         self._filter = text.strip().lower()
         self._render_rules()
         self._render_local()
+        self._render_workspace()
 
     def show_loading(self, loading: bool) -> None:
         self.query_one("#rules-table").loading = loading
+
+    def show_workspace_loading(self, loading: bool) -> None:
+        self.query_one("#workspace-table").loading = loading
 
     def rule_named(self, name: str) -> Rule | None:
         return next((r for r in self._rules if r.name == name), None)
@@ -132,37 +255,68 @@ class EvaluatorsPane(Vertical):
         return next((f for f in self._local if f.name == name), None)
 
     # -- rendering -------------------------------------------------------------------
+    @staticmethod
+    def _title(label: str, shown: int, total: int, filtered: bool) -> str:
+        return f"{label} ({shown}" + (f" of {total})" if filtered else ")")
+
     def _render_rules(self) -> None:
-        table = self.query_one("#rules-table", DataTable)
         shown = [
-            r for r in self._rules if _matches(self._filter, r.name, r.target_label)
+            r for r in self._rules
+            if _matches(self._filter, r.name, r.target_label, r.kind_label, rule_kind_short(r))
         ]
-        title = f"Uploaded rules ({len(shown)}" + (f" of {len(self._rules)})" if self._filter else ")")
-        self.query_one("#rules-title", Static).update(title)
+        self.query_one("#rules-title", Static).update(
+            self._title("Uploaded rules", len(shown), len(self._rules), bool(self._filter))
+        )
         if self._unchanged("rules", tuple(shown)):
             return
-        table.clear()
-        for r in shown:
-            table.add_row(
-                Text(r.name),
-                Text(r.target_label),
-                rate(r.sampling_rate),
-                "on" if r.is_enabled else "off",
-                ago(r.updated_at or r.created_at),
-                key=r.id,
+        self.query_one("#rules-table", FittedTable).show_rows(
+            (
+                r.id,
+                (
+                    _name(r.name, "" if r.is_enabled else "dim"),
+                    Text(rule_kind_short(r), style=_KIND_STYLE.get(r.kind, "")),
+                    _name(r.target_label),
+                    rate(r.sampling_rate),
+                    "on" if r.is_enabled else "off",
+                    ago(r.updated_at or r.created_at),
+                ),
             )
+            for r in shown
+        )
 
     def _render_local(self) -> None:
-        table = self.query_one("#local-table", DataTable)
         shown = [f for f in self._local if _matches(self._filter, f.name, f.path.name, f.kind, f.sync)]
         if self._unchanged("local", tuple((f.key, f.name, f.kind, f.sync, f.path) for f in shown)):
             return
-        table.clear()
-        for f in shown:
-            style = _SYNC_STYLE.get(f.sync, "")
-            table.add_row(
-                Text(f.name), f.kind, Text(f.sync, style=style), Text(f.path.name), key=f.key
+        self.query_one("#local-table", FittedTable).show_rows(
+            (f.key, (_name(f.name), f.kind, Text(f.sync, style=_SYNC_STYLE.get(f.sync, "")),
+                     _name(f.path.name)))
+            for f in shown
+        )
+
+    def _render_workspace(self) -> None:
+        shown = [
+            e for e in self._workspace
+            if _matches(self._filter, e.name, e.type, workspace_type_short(e), *e.feedback_keys, *e.bindings)
+        ]
+        self.query_one("#workspace-title", Static).update(
+            self._title("Workspace evaluators", len(shown), len(self._workspace), bool(self._filter))
+        )
+        if self._unchanged("workspace", tuple(shown)):
+            return
+        self.query_one("#workspace-table", FittedTable).show_rows(
+            (
+                e.id,
+                (
+                    _name(e.name),
+                    Text(workspace_type_short(e), style="magenta" if e.type == "llm" else ""),
+                    _name(", ".join(e.feedback_keys) or "—"),
+                    _build_cell(e),
+                    _name(", ".join(e.bindings) or "—", "" if e.bindings else "dim"),
+                ),
             )
+            for e in shown
+        )
 
     # -- events ----------------------------------------------------------------------
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -170,10 +324,17 @@ class EvaluatorsPane(Vertical):
         key = event.row_key.value if event.row_key else None
         if key is None:
             return
-        if event.data_table.id == "rules-table":
+        table_id = event.data_table.id
+        if table_id == "rules-table":
             rule = next((r for r in self._rules if r.id == key), None)
             if rule:
                 self.post_message(self.RuleHighlighted(rule))
+        elif table_id == "workspace-table":
+            # Only when asked for: the first row arriving (after the local files) must not take
+            # the source viewer away from the function shown there.
+            ev = next((e for e in self._workspace if e.id == key), None)
+            if ev and event.data_table.has_focus:
+                self.post_message(self.WorkspaceHighlighted(ev))
         else:
             fn = next((f for f in self._local if f.key == key), None)
             if fn:

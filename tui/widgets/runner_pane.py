@@ -41,8 +41,8 @@ from ..backend.events import (
     UploadVerifying,
 )
 from ..backend.gc_hold import hold_full_gc
-from ..backend.upload_check import upload_sentence
 from ..backend.models import ExperimentResult, numeric_score
+from ..backend.upload_check import upload_sentence
 from .results_grid import ResultsGrid
 
 GRID_INTERVAL_S = 0.5  # while running, new rows reach the grid at most this often (see flush)
