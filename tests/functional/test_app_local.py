@@ -270,3 +270,58 @@ async def test_pane_keys_and_quit(local_app):
         assert local_app.screen.query_one("#lower-tabs").active == "runner-tab"
         await pilot.press("q")
         assert not local_app.is_running
+
+
+async def test_upload_of_a_judge_previews_the_llm_rule_and_asks_before_dropping_its_scoring(local_app, evaltui_home):
+    """The upload form shows what the LLM-as-judge rule will hold; the app asks before the function's
+    own return (its keys and comment) is left behind, and Cancel uploads nothing (issue 13)."""
+    from tui.modals.upload_check_modal import UploadCheckModal
+
+    async with local_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_local(local_app, "accuracy_evaluator")
+        await pilot.press("u")
+        await settle(pilot, rounds=6)
+        modal = local_app.screen
+        assert isinstance(modal, UploadModal)
+        preview = modal.query_one("#upload-preview").text
+        assert "LLM-as-judge rule:" in preview and "{expected} <- reference_outputs.expected_response" in preview
+        await pilot.click("#confirm")
+        await settle(pilot, rounds=6)
+        check = local_app.screen
+        assert isinstance(check, UploadCheckModal)
+        assert any("own return" in line for line in check.lines)
+        await pilot.press("n")
+        await settle(pilot)
+        assert _rules(evaltui_home, "accuracy_evaluator") == []
+        select_local(local_app, "accuracy_evaluator")
+        await pilot.press("u")
+        await settle(pilot, rounds=6)
+        await pilot.click("#confirm")
+        await settle(pilot, rounds=6)
+        await pilot.press("y")
+        await settle(pilot, rounds=6)
+        (rule,) = _rules(evaltui_home, "accuracy_evaluator")
+        assert rule.kind == "llm" and rule.llm["variable_mapping"]["expected"] == "reference_outputs.expected_response"
+
+
+async def test_upload_of_code_that_fails_in_the_sandbox_asks_first(local_app, evaltui_home):
+    from tui.modals.upload_check_modal import UploadCheckModal
+
+    (evaltui_home / "evaluators").mkdir(parents=True, exist_ok=True)
+    (evaltui_home / "evaluators" / "net_eval.py").write_text(
+        "import urllib.request\n\n\ndef fetcher(run, example):\n"
+        "    urllib.request.urlopen('http://127.0.0.1:9/')\n    return {'score': 1}\n", encoding="utf-8")
+    async with local_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_local(local_app, "fetcher")
+        await pilot.press("u")
+        await settle(pilot, rounds=6)
+        await pilot.click("#confirm")
+        await settle(pilot, rounds=8)
+        check = local_app.screen
+        assert isinstance(check, UploadCheckModal), check
+        assert any("no network access" in line for line in check.lines)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert _rules(evaltui_home, "fetcher") == []

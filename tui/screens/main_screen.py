@@ -576,8 +576,21 @@ class MainScreen(Screen):
             self.app.push_screen(ErrorModal("Several rules share this name",
                                             str(ambiguous_error(plan.spec.name, plan.existing))))
             return
+        from ..modals.upload_check_modal import UploadCheckModal, upload_check_lines
+
+        check = upload_check_lines(plan)
         if not plan.existing:
-            self.apply_upload(plan, replace=False)
+            if not check:
+                self.apply_upload(plan, replace=False)
+                return
+
+            def checked(yes: bool | None) -> None:
+                if yes:
+                    self.apply_upload(plan, replace=False)
+                else:
+                    self.notify(f"Upload cancelled; {plan.spec.name!r} was not uploaded.")
+
+            self.app.push_screen(UploadCheckModal(plan.spec.name, check), checked)
             return
 
         def answered(yes: bool | None) -> None:
@@ -586,8 +599,9 @@ class MainScreen(Screen):
             else:
                 self.notify(f"Replace cancelled; {plan.spec.name!r} was not changed.")
 
+        warnings = list(plan.warnings) + (plan.sandbox.lines() if plan.sandbox is not None and plan.sandbox.failed else [])
         self.app.push_screen(
-            ReplaceModal(plan.spec.name, plan.target_label, plan.diff, plan.warnings, plan.settings),
+            ReplaceModal(plan.spec.name, plan.target_label, plan.diff, warnings, plan.settings),
             answered,
         )
 

@@ -1,0 +1,35 @@
+"""Asks before an upload whose checks found a problem: a failing sandbox run, or an LLM judge whose
+Python scoring the rule will not carry. Shows what was found; Cancel has the focus."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from .confirm_modal import ConfirmModal
+
+
+class UploadCheckModal(ConfirmModal):
+    TITLE_TEXT = "Upload anyway?"
+    CONFIRM_LABEL = "Upload anyway"
+
+    def __init__(self, name: str, lines: list[str]) -> None:
+        super().__init__()
+        self.rule_name = name
+        self.lines = lines
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(f"Uploading {self.rule_name!r} needs a second look:", classes="question")
+        with VerticalScroll(id="upload-check-lines"):
+            yield Static("\n".join(self.lines), markup=False)
+
+
+def upload_check_lines(plan) -> list[str]:
+    """What the user must see before this plan is applied ([] when nothing needs a look)."""
+    lines: list[str] = []
+    if plan.sandbox is not None and plan.sandbox.failed:
+        lines += plan.sandbox.lines()
+    if plan.judge is not None and plan.warnings:
+        lines += plan.judge.preview() + [f"⚠ {w}" for w in plan.warnings]
+    return lines
