@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from ..backend.errors import EvaltuiError
@@ -46,6 +46,7 @@ class StartRequest:
     evaluators: tuple[str, ...] = ()
     prefix: str = "evaltui"
     max_concurrency: int = 4
+    judge_cache: bool = True
 
 
 @dataclass
@@ -210,6 +211,8 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
                     yield Label("Max concurrency", classes="form-label")
                     yield Input(str(self.preset.max_concurrency), id="start-concurrency", type="integer",
                                 compact=True)
+                yield Checkbox("Reuse cached judge grades ($EVALTUI_HOME/judge-cache.sqlite3)",
+                               self.preset.judge_cache, id="start-judge-cache", compact=True)
                 yield Static("", id="start-rules")
             yield Static("", id="start-error")
             with Horizontal(classes="buttons"):
@@ -311,7 +314,8 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
         rules = [r for r in self.choices.rules if r.dataset_id == dataset]
         if not evaluators and not rules:
             raise ValueError("Tick at least one evaluator (no rule is bound to this dataset).")
-        return StartRequest(self._dataset_ref(dataset), target, evaluators, prefix, concurrency)
+        cache = self.query_one("#start-judge-cache", Checkbox).value
+        return StartRequest(self._dataset_ref(dataset), target, evaluators, prefix, concurrency, cache)
 
     def _dataset_ref(self, dataset_id: str) -> str:
         """The dataset's name when it is unique (messages then name it, not an opaque id), else its id."""

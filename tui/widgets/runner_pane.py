@@ -388,6 +388,9 @@ class RunnerPane(Vertical):
             upload = upload_sentence(counts)
             if upload:
                 parts.append(upload)
+            cache = counts.get("judge_cache")
+            if cache:
+                parts.append(f"judge cache {cache['hits']} hits / {cache['misses']} misses")
             stats.message = " · ".join(parts)
         if self._timer is not None:
             self._timer.pause()
@@ -541,7 +544,7 @@ class RunnerPane(Vertical):
 
         self.start(RunOptions(dataset=request.dataset, target=request.target, evaluators=list(request.evaluators),
                               prefix=request.prefix, max_concurrency=request.max_concurrency,
-                              rule_seed=self.rule_seed))
+                              rule_seed=self.rule_seed, judge_cache=request.judge_cache))
 
     def action_cancel_run(self) -> None:
         self.cancel()
