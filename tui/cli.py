@@ -155,8 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=common,
         help="check an evaluator scores known-good pairs above known-bad ones",
     )
-    p.add_argument("evaluator_file", metavar="FILE")
-    p.add_argument("--function", required=True, help="function name in the file")
+    p.add_argument("evaluator_file", metavar="FILE", nargs="?", help="Python file (or use --rule)")
+    p.add_argument("--function", help="function name in the file")
+    p.add_argument("--rule", metavar="NAME", help="test a workspace rule (Python code or LLM judge) instead")
     p.add_argument("--dataset", required=True, help="dataset whose examples make the pairs")
     p.add_argument("--limit", type=limit_arg, default=10, help="examples to use (default 10)")
     p.add_argument(
@@ -364,12 +365,20 @@ def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_test(args: argparse.Namespace, ctx: CliContext) -> int:
-    from .backend.tester import test_evaluator
+    from .backend.errors import InvalidInput
+    from .backend.tester import test_evaluator, test_rule
 
-    report = test_evaluator(
-        ctx.backend, args.evaluator_file, args.function, args.dataset, limit=args.limit,
-        timeout=args.timeout,
-    )
+    if args.rule and (args.evaluator_file or args.function):
+        raise InvalidInput("Test either FILE --function F or --rule NAME, not both.")
+    if args.rule:
+        report = test_rule(ctx.backend, args.rule, args.dataset, limit=args.limit, timeout=args.timeout)
+    elif args.evaluator_file and args.function:
+        report = test_evaluator(
+            ctx.backend, args.evaluator_file, args.function, args.dataset, limit=args.limit,
+            timeout=args.timeout,
+        )
+    else:
+        raise InvalidInput("Say what to test: FILE --function F, or --rule NAME.")
     ctx.out(f"Testing {report.evaluator!r} on {report.dataset!r}")
     ctx.out(format_test_report(report))
     return 0 if report.ok else 1

@@ -273,3 +273,13 @@ def test_a_langsmith_llm_rule_runs_on_any_dataset_before_it_is_enabled(langsmith
     hook = fake.seed_rule("Hook", None, dataset_id=other["id"], webhooks=[{"url": "https://h.example.com"}])
     r = run_cli("run", "--dataset", "Other", "--target", "demo", "--evaluators", "rule:Hook")
     assert r.code == 2 and "actions only" in r.err and hook
+
+
+def test_evaltui_test_runs_an_llm_rule_on_good_and_bad_pairs(openai_env, evaltui_home, judge_file):
+    r = run_cli("upload", str(judge_file), "--name", "Accuracy", "--function", "accuracy_evaluator",
+                "--dataset", "Skills: Final Response", "--yes")
+    assert r.code == 0, r.err
+    r = run_cli("test", "--rule", "Accuracy", "--dataset", "Skills: Final Response", "--limit", "3")
+    assert "Testing 'Accuracy' on 'Skills: Final Response'" in r.out, r.err
+    assert len(openai_env.chat_requests()) == 6  # a good and a bad pair for each of 3 examples
+    assert run_cli("test", "--dataset", "Skills: Final Response").code == 2

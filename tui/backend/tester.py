@@ -167,14 +167,37 @@ def test_evaluator(
     if limit < 1:
         raise InvalidInput(f"The limit must be at least 1, not {limit}.")
     loaded = load_evaluator(Path(path), function)
+    evaluator = normalize(loaded.fn, name=loaded.name, timeout=timeout)
+    return _test_pairs(backend, evaluator, loaded.name, keys_read_by(loaded.source), dataset, limit)
+
+
+def test_rule(backend: Backend, name: str, dataset: str, limit: int = 10, timeout: float | None = 30.0) -> TestReport:
+    """The same good-vs-bad test for a workspace rule (Python code, or an LLM judge run through
+    ChatOpenAI with the rule's prompt, schema and model), before it is enabled."""
+    from .ops import find_rule
+    from .runner import load_rule_evaluator
+
+    if limit < 1:
+        raise InvalidInput(f"The limit must be at least 1, not {limit}.")
+    rule = find_rule(backend, name)
+    if rule.kind not in ("python", "llm"):
+        raise InvalidInput(f"Rule {name!r} is a {rule.kind_label} rule; evaltui can test Python code and "
+                           "LLM-judge rules only.")
+    if rule.kind == "llm":
+        mapping = (rule.llm or {}).get("variable_mapping") or {}
+        reads = {p.split(".", 1)[1] for p in mapping.values() if p.startswith("outputs.")}
+    else:
+        reads = keys_read_by(rule.code or "")
+    return _test_pairs(backend, load_rule_evaluator(rule, timeout), rule.name, reads, dataset, limit)
+
+
+def _test_pairs(backend: Backend, evaluator: Any, name: str, reads, dataset: str, limit: int) -> TestReport:
     found = backend.get_dataset(dataset)
     # One extra example so even `limit=1` has a partner for its known-bad pair.
     pool = list(backend.list_examples(found.id, limit=limit + 1))[: limit + 1]
     examples = pool[:limit]
     if not examples:
         raise InvalidInput(f"Dataset {found.name!r} has no examples to test with.")
-    evaluator = normalize(loaded.fn, name=loaded.name, timeout=timeout)
-    reads = keys_read_by(loaded.source)
 
     rows: list[TestRow] = []
     for i, example in enumerate(examples):
@@ -209,7 +232,7 @@ def test_evaluator(
     hung = any("timed out after" in r.notes for r in rows)
     ok, message = _verdict(mean_good, mean_bad, sum(r.errored for r in rows), hung)
     return TestReport(
-        evaluator=loaded.name,
+        evaluator=name,
         dataset=found.name,
         rows=rows,
         mean_good=mean_good,
@@ -237,3 +260,4 @@ def _join_notes(good: list[str], bad: list[str]) -> str:
 
 
 test_evaluator.__test__ = False  # type: ignore[attr-defined]  # keep pytest from collecting it
+test_rule.__test__ = False  # type: ignore[attr-defined]
