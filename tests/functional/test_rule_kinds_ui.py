@@ -227,16 +227,22 @@ async def test_non_python_rule_is_refused_not_crashed(kinds_app, evaltui_home):
         assert rule.kind == "javascript" and rule.code == JS_CODE
 
 
-async def test_test_key_on_a_non_python_rule_says_not_yet(kinds_app):
+async def test_test_key_tests_the_highlighted_rule_itself(kinds_app):
+    """`t` on a JavaScript rule says it cannot run here; on an LLM-judge rule it tests that rule (not
+    a local function of the same name) through ChatOpenAI."""
     async with kinds_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for name in ("JS length", "Helpfulness judge"):
-            select_rule(kinds_app, name)
-            await pilot.pause()
-            await pilot.press("t")
-            await settle(pilot, 1)
-            assert not isinstance(kinds_app.screen, TestModal)
-            assert any(name in m and "cannot run it locally yet" in m for m in _messages(kinds_app))
+        select_rule(kinds_app, "JS length")
+        await pilot.pause()
+        await pilot.press("t")
+        await settle(pilot, 1)
+        assert not isinstance(kinds_app.screen, TestModal)
+        assert any("JS length" in m and "cannot run it locally" in m for m in _messages(kinds_app))
+        select_rule(kinds_app, "Helpfulness judge")
+        await pilot.pause()
+        await pilot.press("t")
+        await settle(pilot, 1)
+        assert isinstance(kinds_app.screen, TestModal) and kinds_app.screen.rule == "Helpfulness judge"
 
 
 async def test_workspace_evaluators_section(kinds_app):

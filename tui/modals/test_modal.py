@@ -44,17 +44,20 @@ class TestModal(CloseModal):
             super().__init__()
             self.dataset, self.report, self.error = dataset, report, error
 
-    def __init__(self, path: Path, function: str, datasets: list[str], dataset: str | None,
-                 timeout: float | None = None) -> None:
-        """`timeout` per evaluator call; None reads EVALTUI_TEST_TIMEOUT (default 30 s)."""
+    def __init__(self, path: Path | None, function: str, datasets: list[str], dataset: str | None,
+                 timeout: float | None = None, rule: str | None = None) -> None:
+        """`timeout` per evaluator call; None reads EVALTUI_TEST_TIMEOUT (default 30 s). With `rule`,
+        the workspace rule of that name is tested (code, or an LLM judge through ChatOpenAI)."""
         super().__init__(classes="modal")
         self.path, self.function, self.datasets = path, function, datasets
+        self.rule = rule
         self.timeout = timeout
         self.dataset = dataset if dataset in datasets else (datasets[0] if datasets else None)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog wide-dialog") as dialog:
-            dialog.border_title = f"Test {self.function}() · {self.path.name}"
+            dialog.border_title = (f"Test rule {self.rule}" if self.rule
+                                   else f"Test {self.function}() · {self.path.name}")
             with Horizontal(id="test-controls"):
                 yield Label("Dataset ")
                 yield Select([(d, d) for d in self.datasets], value=self.dataset or Select.BLANK,
@@ -80,12 +83,15 @@ class TestModal(CloseModal):
     @work(thread=True, exclusive=True, group="test", exit_on_error=False)
     def run_test(self, dataset: str) -> None:
         from ..backend.config import _seconds_from_env
-        from ..backend.tester import test_evaluator
+        from ..backend.tester import test_evaluator, test_rule
 
         try:
             timeout = self.timeout or _seconds_from_env(TIMEOUT_ENV, DEFAULT_TIMEOUT)
-            report = test_evaluator(self.app.backend, self.path, self.function, dataset, limit=TEST_LIMIT,
-                                    timeout=timeout)
+            if self.rule:
+                report = test_rule(self.app.backend, self.rule, dataset, limit=TEST_LIMIT, timeout=timeout)
+            else:
+                report = test_evaluator(self.app.backend, self.path, self.function, dataset, limit=TEST_LIMIT,
+                                        timeout=timeout)
             self.post_message(self.TestFinished(dataset, report=report))
         except EvaltuiError as err:
             self.post_message(self.TestFinished(dataset, error=str(err)))

@@ -654,9 +654,16 @@ class MainScreen(Screen):
         if not self._require_backend():
             return
         sel = self.selected
-        if isinstance(sel, Rule) and not sel.is_python:
-            self.notify(f"{sel.name!r} is a {sel.kind_label} rule: evaltui cannot run it locally yet "
-                        "(only Python code rules and local functions can be tested).", severity="warning")
+        current = self.datasets.current
+        names = [d.name for d in self.datasets.datasets]
+        if isinstance(sel, Rule):
+            if sel.kind not in ("python", "llm"):
+                self.notify(f"{sel.name!r} is a {sel.kind_label} rule: evaltui cannot run it locally "
+                            "(Python code and LLM-judge rules can be tested).", severity="warning")
+                return
+            # The rule under the cursor itself, not a local function that happens to share its name.
+            dataset = sel.dataset_name if sel.dataset_name in names else (current.name if current else None)
+            self.app.push_screen(TestModal(None, sel.name, names, dataset, rule=sel.name))
             return
         if isinstance(sel, WorkspaceEvaluator):
             self.notify(f"{sel.name!r} is a workspace evaluator: evaltui cannot run it locally yet.",
@@ -665,11 +672,7 @@ class MainScreen(Screen):
         fn = self._selected_function("test")
         if fn is None:
             return
-        current = self.datasets.current
-        self.app.push_screen(
-            TestModal(fn.path, fn.name, [d.name for d in self.datasets.datasets],
-                      current.name if current else None)
-        )
+        self.app.push_screen(TestModal(fn.path, fn.name, names, current.name if current else None))
 
     # -- errors ----------------------------------------------------------------------
     def on_operation_failed(self, event: OperationFailed) -> None:
