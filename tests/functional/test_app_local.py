@@ -325,3 +325,33 @@ async def test_upload_of_code_that_fails_in_the_sandbox_asks_first(local_app, ev
         await pilot.press("escape")
         await settle(pilot)
         assert _rules(evaltui_home, "fetcher") == []
+
+
+async def test_after_an_upload_keys_act_on_the_row_under_the_cursor(local_app, evaltui_home):
+    """Issue 11: after an upload the selection jumped to the first rule while the cursor stayed on
+    the function, so `d` offered to delete 'Exact Match'. The target is the highlighted row."""
+    from tests.functional.conftest import select_local as _select
+    from tui.widgets.evaluators_pane import LocalFunction
+
+    _seed_rule(evaltui_home, "Exact Match")
+    async with local_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        _select(local_app, "trajectory_evaluator")
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot, rounds=6)
+        local_app.screen.query_one("#upload-name", Input).value = "Trajectory Match"
+        await pilot.click("#confirm")
+        await settle(pilot, rounds=8)
+        main = local_app.screen
+        assert isinstance(main, MainScreen)
+        assert {r.name for r in _rules(evaltui_home)} == {"Exact Match", "Trajectory Match"}
+        assert isinstance(main.selected, LocalFunction) and main.selected.name == "trajectory_evaluator"
+        local = main.query_one("#local-table", DataTable)
+        key = local.coordinate_to_cell_key(local.cursor_coordinate).row_key.value
+        assert key.endswith("::trajectory_evaluator")
+        assert "trajectory_evaluator" in str(main.query_one("#source-caption", Static).render())
+        await pilot.press("d")
+        await settle(pilot)
+        assert not isinstance(local_app.screen, ConfirmDeleteModal)  # no rule is named like the function
+        assert {r.name for r in _rules(evaltui_home)} == {"Exact Match", "Trajectory Match"}

@@ -180,6 +180,7 @@ class MainScreen(Screen):
         super().__init__(id="main")
         self.kind, self.masked_key = kind, masked_key
         self.selected: Rule | LocalFunction | WorkspaceEvaluator | None = None
+        self._reselect = False  # after a change: select again what is under the cursor
         self._filter_target = "evaluators"
         self._recent_errors: dict[str, float] = {}  # message -> when it was last shown
 
@@ -346,6 +347,7 @@ class MainScreen(Screen):
     def on_rules_loaded(self, event: RulesLoaded) -> None:
         self.evaluators.show_loading(False)
         self.evaluators.show_rules(event.rules)
+        self._follow_cursor()
 
     def on_workspace_evaluators_loaded(self, event: WorkspaceEvaluatorsLoaded) -> None:
         self.evaluators.show_workspace_loading(False)
@@ -358,6 +360,8 @@ class MainScreen(Screen):
             self.notify(problem, title="Evaluator file", severity="warning", timeout=8)
         if self.selected is None and event.functions:
             self._select_local(event.functions[0])
+        else:
+            self._follow_cursor()
 
     def on_datasets_loaded(self, event: DatasetsLoaded) -> None:
         self.datasets.show_loading(False)
@@ -645,9 +649,27 @@ class MainScreen(Screen):
 
     def on_rule_changed(self, event: RuleChanged) -> None:
         self.notify(event.message, title="Done")
-        self.selected = None
+        # The selection stays the row under the cursor; it is read again once the lists reload.
+        self._reselect = True
         self.evaluators.show_loading(True)
         self.load_evaluators()
+
+    def _follow_cursor(self) -> None:
+        """After a change: select what is under the cursor of the table the user works in."""
+        if not self._reselect:
+            return
+        current = self.evaluators.selection_under_cursor()
+        if current is None:
+            return
+        if isinstance(current, LocalFunction):
+            if current != self.selected:
+                self._select_local(current)
+        elif isinstance(current, Rule):
+            self.selected = current
+            self.source.show_rule(current)
+        else:
+            self.selected = current
+            self.source.show_workspace_evaluator(current)
 
     # -- test ------------------------------------------------------------------------
     def action_test(self) -> None:

@@ -129,9 +129,32 @@ class FittedTable(FixedColumnsTable):
         return tuple(shown)
 
     def show_rows(self, rows: Iterable[tuple[str, tuple]]) -> None:
-        """Replace the rows: `(key, cells)` with one cell per column of `all_columns`."""
+        """Replace the rows: `(key, cells)` with one cell per column of `all_columns`.
+
+        A refresh (after an upload, replace or delete) is no new highlight: the cursor stays on
+        the row it was on (or on the row that took its place); only a row that changed under the
+        cursor is announced, and the pane listens only to the table the user works in.
+        """
+        first = not self._rows
+        before = self._cursor_key() if self.row_count else None
+        index = self.cursor_row
         self._rows = list(rows)
-        self._draw(columns=False)
+        if first:
+            self._draw(columns=False)
+            return
+        with self.prevent(DataTable.RowHighlighted):
+            self._draw(columns=False)
+            keys = [key for key, _ in self._rows]
+            if keys:
+                self.move_cursor(row=keys.index(before) if before in keys else min(index, len(keys) - 1),
+                                 animate=False)
+        after = self._cursor_key() if self.row_count else None
+        if after is not None and after != before:
+            self.post_message(DataTable.RowHighlighted(self, self.cursor_row, self.coordinate_to_cell_key(
+                self.cursor_coordinate).row_key))
+
+    def _cursor_key(self) -> str | None:
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
 
     def _draw(self, columns: bool) -> None:
         indices = [i for i, label in enumerate(self.all_columns) if label in self.shown]
@@ -190,6 +213,7 @@ class EvaluatorsPane(Vertical):
         self._workspace: list[WorkspaceEvaluator] = []
         self._filter = ""
         self._drawn: dict[str, tuple] = {}  # what each table shows now: skip identical redraws
+        self._active_table: str | None = None  # the table the user last focused: only it selects
 
     def _unchanged(self, table_id: str, rows: tuple) -> bool:
         """True when `rows` is what the table already shows (a redraw would only flicker)."""
@@ -319,12 +343,27 @@ class EvaluatorsPane(Vertical):
         )
 
     # -- events ----------------------------------------------------------------------
+    def selection_under_cursor(self) -> Rule | LocalFunction | WorkspaceEvaluator | None:
+        """What the cursor of the table the user last worked in is on (None before any focus)."""
+        if self._active_table is None:
+            return None
+        table = self.query_one(f"#{self._active_table}", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        items = {"rules-table": [(r.id, r) for r in self._rules],
+                 "workspace-table": [(e.id, e) for e in self._workspace],
+                 "local-table": [(f.key, f) for f in self._local]}.get(self._active_table, [])
+        return next((item for k, item in items if k == key), None)
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         key = event.row_key.value if event.row_key else None
         if key is None:
             return
         table_id = event.data_table.id
+        if self._active_table is not None and table_id != self._active_table:
+            return  # another table redrew: what the user works on stays selected
         if table_id == "rules-table":
             rule = next((r for r in self._rules if r.id == key), None)
             if rule:
@@ -343,6 +382,8 @@ class EvaluatorsPane(Vertical):
     def on_descendant_focus(self, event) -> None:
         # Focusing a table re-announces its current row so the source viewer follows focus.
         table = event.widget
+        if isinstance(table, DataTable):
+            self._active_table = table.id
         if isinstance(table, DataTable) and table.row_count:
             row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
             table.post_message(
