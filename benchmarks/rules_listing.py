@@ -38,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _timed_fake import TimedFake, describe_requests
+
 from tests.fakes.langsmith_server import FakeLangSmith
 
 RULE_PREFIX = "bench-rule-"
@@ -48,22 +50,6 @@ c = langsmith.Langsmith(base_url={url!r}, api_key={key!r})
 n = sum(1 for _ in c.evaluators.list_v2(page_size=100))
 print(n)
 """
-
-
-class TimedFake(FakeLangSmith):
-    """The fake, also noting how long each request took to answer (seconds, in `handled`)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.handled: list[float] = []
-
-    def handle(self, req):
-        start = time.perf_counter()
-        try:
-            return super().handle(req)
-        finally:
-            with self._lock:
-                self.handled.append(time.perf_counter() - start)
 
 
 def seed(fake: FakeLangSmith, rules: int, datasets: int) -> None:
@@ -93,7 +79,7 @@ class Sample:
 
 def measure(fake: TimedFake, argv: list[str], env: dict[str, str], cwd: Path, count, expected: int) -> Sample:
     with fake._lock:
-        seen, handled = len(fake.requests), len(fake.handled)
+        seen, handled = len(fake.requests), len(fake.timeline)
     start = time.perf_counter()
     proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
@@ -104,14 +90,8 @@ def measure(fake: TimedFake, argv: list[str], env: dict[str, str], cwd: Path, co
         raise RuntimeError(f"{argv[:3]} saw {got} rules, expected {expected}")
     with fake._lock:
         reqs = collections.Counter(f"{r.method} {r.path} -> {r.status}" for r in fake.requests[seen:])
-        server_s = sum(fake.handled[handled:])
+        server_s = sum(end - start for start, end, _ in fake.timeline[handled:])
     return Sample(wall, reqs, server_s)
-
-
-def describe_requests(counter: collections.Counter) -> str:
-    total = sum(counter.values())
-    parts = ", ".join(f"{n} x {what}" for what, n in counter.most_common())
-    return f"{total} ({parts})"
 
 
 def main(argv: list[str] | None = None) -> int:

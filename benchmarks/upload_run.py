@@ -41,7 +41,6 @@ import argparse
 import collections
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _timed_fake import TimedFake, describe_requests
 
 from tests.fakes.langsmith_server import FakeLangSmith
 
@@ -106,29 +107,6 @@ print("RESULT " + json.dumps({{"id": str(results.experiment_id), "rows": rows}})
 
 UPLOAD_WRITES = ("POST /runs", "PATCH /runs/", "POST /feedback")  # path prefixes, with /api/v1 too
 VERIFY_READS = ("POST /runs/query", "GET /feedback", "GET /examples")
-
-
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def _key(method: str, path: str) -> str:
-    return f"{method} {_UUID.sub('{id}', path.removeprefix('/api/v1'))}"
-
-
-class TimedFake(FakeLangSmith):
-    """The fake, also noting when each request arrived and was answered (`timeline`)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.timeline: list[tuple[float, float, str]] = []  # (start, end, "METHOD /path")
-
-    def handle(self, req):
-        start = time.perf_counter()
-        try:
-            return super().handle(req)
-        finally:
-            with self._lock:
-                self.timeline.append((start, time.perf_counter(), _key(req.method, req.path)))
 
 
 @dataclass
@@ -196,11 +174,6 @@ def parse_plain(stdout: str, n: int) -> str:
     if doc["rows"] != n:
         raise RuntimeError(f"plain aevaluate streamed {doc['rows']} rows of {n}")
     return doc["id"]
-
-
-def describe_requests(counter: collections.Counter) -> str:
-    parts = ", ".join(f"{n} {what}" for what, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
-    return f"{sum(counter.values())} ({parts})"
 
 
 def main(argv: list[str] | None = None) -> int:
