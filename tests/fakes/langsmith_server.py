@@ -98,7 +98,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.loopback import LoopbackServer
 
-DEFAULT_API_KEY = "lsv2_pt_fakefakefake0000000000000000_abcd1234"
+DEFAULT_API_KEY = "lsv2_pt_fake-fakefake0000000000000000_abcd1234"
 TENANT_ID = "00000000-0000-4000-8000-00000000fa4e"
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "contract" / "schemas"
 DEFAULT_CODE = "def perform_eval(run, example):\n    return {'score': 1}\n"

@@ -131,7 +131,7 @@ async def test_remote_server_errors_are_messages_and_app_keeps_working(remote):
 
 async def test_bad_key_shows_not_connected_without_the_key(remote, monkeypatch):
     fake, _, make = remote
-    secret = "lsv2_pt_wrongwrongwrong0000000000_zz99"
+    secret = "lsv2_pt_wrong-wrongwrong0000000000_zz99"
     monkeypatch.setenv("LANGSMITH_API_KEY", secret)
     app = make()
     async with app.run_test(size=SIZE) as pilot:

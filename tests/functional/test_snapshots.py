@@ -17,7 +17,7 @@ from tui.backend.models import RuleSpec
 
 SIZE = (100, 30)
 FIXED_HOME = Path("/tmp/evaltui-snapshot-home/home")  # the same path string on every run
-FAKE_SECRET = "lsv2_pt_snapshotsecret0000000000_k3y9"
+FAKE_SECRET = "lsv2_pt_snap-shotsecret0000000000_k3y9"
 
 
 @pytest.fixture

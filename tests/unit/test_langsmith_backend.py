@@ -137,7 +137,7 @@ def test_workspace_id_sent_as_tenant_header(fake_langsmith):
 
 
 def test_401_is_auth_error_without_key(fake_langsmith):
-    key = "lsv2_pt_wrongwrongwrong000000000000_zzzz9999"
+    key = "lsv2_pt_wrong-wrongwrong000000000000_zzzz9999"
     b = LangSmithBackend(key, fake_langsmith.url)
     for call in (b.list_rules, lambda: list(b.list_datasets()), lambda: b.get_dataset("x"), b.check):
         with pytest.raises(errors.AuthError) as e:
