@@ -262,11 +262,24 @@ def test_cancel_during_a_local_run_keeps_finished_rows(evaltui_home, tmp_path):
     backend.close()
 
 
-def _interrupt_after(seconds: float) -> threading.Thread:
+def _interrupt_when(arrived, timeout: float = 20.0) -> threading.Thread:
+    """Send Ctrl+C (SIGINT) once `arrived()` is true: here, once the slow write reached the server.
+
+    Not after a fixed delay: before the write evaltui first bundles, checks the code in the
+    sandbox and reads the workspace, and the SDK swallows a KeyboardInterrupt that lands while it
+    fetches /info (`except BaseException` in `Client.info`), which is not what this test is about.
+    """
     import os
     import signal
 
-    thread = threading.Thread(target=lambda: (time.sleep(seconds), os.kill(os.getpid(), signal.SIGINT)))
+    def wait_then_interrupt() -> None:
+        end = time.monotonic() + timeout
+        while not arrived() and time.monotonic() < end:
+            time.sleep(0.01)
+        time.sleep(0.05)  # inside the 1 s the server takes to answer
+        os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=wait_then_interrupt)
     thread.start()
     return thread
 
@@ -283,7 +296,7 @@ def test_ctrl_c_while_an_upload_is_in_flight(langsmith_env, evaltui_home, tmp_pa
     method = "PATCH" if replace else "POST"
     fake.inject(method, r"^(/api/v[12])?/runs/rules", status=None, delay=1.0)  # served, but slowly
     out, err = io.StringIO(), io.StringIO()
-    thread = _interrupt_after(0.3)
+    thread = _interrupt_when(lambda: bool(fake.requests_to(method, "/runs/rules")))
     code = main(["upload", str(path), "--name", "Existing", "--function", "f", "--dataset", DATASET,
                  "--replace", "--yes"], stdin=io.StringIO(""), stdout=out, stderr=err)
     thread.join()
