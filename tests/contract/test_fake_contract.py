@@ -293,7 +293,7 @@ def test_rule_bodies_the_fake_received_match_the_spec(world):
 
 
 def test_product_rule_bodies_match_the_spec(world):
-    """The product's own create / replace bodies (LangSmithBackend.rule_body) pass the strict schemas."""
+    """The product's own create / replace bodies (rule_payload.create_body / replace_body) pass the strict schemas."""
     from tui.backend.langsmith import LangSmithBackend
     from tui.backend.models import RuleSpec
 

@@ -119,6 +119,16 @@ def read_declared_judge(path: str | Path, name: str) -> JudgeRule:
                      structured["variable_mapping"], structured["template_format"])
 
 
+def judge_rule_for(parsed: ParsedFile, function: str, *, as_code: bool = False) -> JudgeRule | None:
+    """The LLM rule `function` uploads as, or None for a code evaluator: a declared `LLMJudge`
+    always; a `with_structured_output` judge function unless `as_code`."""
+    if is_declared_judge(parsed, function):
+        return read_declared_judge(parsed.path, function)
+    if not as_code and is_judge(parsed, function):
+        return read_judge(parsed.path, function)
+    return None
+
+
 def read_judge(path: str | Path, function: str) -> JudgeRule:
     """Translate `function` in `path` into an LLM rule; InvalidInput says what to change."""
     parsed = parse_evaluator_file(path)

@@ -454,11 +454,6 @@ class LangSmithBackend:
                 return rule_from_payload(raw, self._name_lookup(), _parse_time)
         raise errors.NotFound("Rule", rule_id)
 
-    @staticmethod
-    def rule_body(spec: RuleSpec) -> dict[str, Any]:
-        """The exact JSON LangSmith gets for a new code rule."""
-        return create_body(spec)
-
     def create_rule(self, spec: RuleSpec) -> Rule:
         raw = self._request("POST", "/runs/rules", json=create_body(spec))
         return rule_from_payload(raw, self._name_lookup(), _parse_time)

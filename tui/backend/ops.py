@@ -156,18 +156,13 @@ def plan_upload(
     (`judge_rule`) unless `as_code`; it replaces only an LLM rule.
     """
     from .bundle import bundle_for_upload
-    from .judge_rule import is_declared_judge, is_judge, read_declared_judge, read_judge
+    from .judge_rule import judge_rule_for
     from .loader import parse_evaluator_file
 
     validate_name(name)
     rate = validate_sample_rate(sample_rate) if sample_rate is not None else None
     check_binding_flags(dataset, project)
-    parsed = parse_evaluator_file(path)
-    judge = None
-    if is_declared_judge(parsed, function):
-        judge = read_declared_judge(path, function)
-    elif not as_code and is_judge(parsed, function):
-        judge = read_judge(path, function)
+    judge = judge_rule_for(parse_evaluator_file(path), function, as_code=as_code)
     bundle = None if judge else bundle_for_upload(Path(path), function)
     kind = "llm" if judge else "python"
 

@@ -109,15 +109,13 @@ class UploadModal(ModalScreen[UploadRequest | None]):
     @work(thread=True, exclusive=True, group="upload-preview", exit_on_error=False)
     def build_preview(self, function: str) -> None:
         from ..backend.bundle import bundle_for_upload
-        from ..backend.judge_rule import is_declared_judge, is_judge, read_declared_judge, read_judge
+        from ..backend.judge_rule import judge_rule_for
         from ..backend.loader import parse_evaluator_file
 
         try:
-            parsed = parse_evaluator_file(self.path)
-            if is_declared_judge(parsed, function) or is_judge(parsed, function):
+            judge = judge_rule_for(parse_evaluator_file(self.path), function)
+            if judge is not None:
                 # An LLM judge uploads as an LLM-as-judge rule: show what the rule will hold.
-                read = read_declared_judge if is_declared_judge(parsed, function) else read_judge
-                judge = read(self.path, function)
                 self.post_message(self.PreviewBuilt(function, "\n".join(judge.preview()), list(judge.warnings)))
                 return
             bundle = bundle_for_upload(self.path, function)
