@@ -362,6 +362,8 @@ class EvaluatorsPane(Vertical):
         if key is None:
             return
         table_id = event.data_table.id
+        if event.data_table.has_focus:  # focus may be reported after the first highlight
+            self._active_table = table_id
         if self._active_table is not None and table_id != self._active_table:
             return  # another table redrew: what the user works on stays selected
         if table_id == "rules-table":
