@@ -35,6 +35,15 @@ async def settle(pilot: Pilot, rounds: int = 3) -> None:
         except WorkerCancelled:
             pass  # an exclusive worker replaced by a newer one
         await pilot.pause(0.1)
+        await drain_messages(pilot)
+
+
+async def drain_messages(pilot: Pilot, hops: int = 6) -> None:
+    """Let chains of messages run out: a focus is a callback that posts Focus, which posts a
+    highlight, which posts a selection... Each wait lets every widget process what was queued
+    when it began, so one wait per hop; a fixed sleep is not enough on a loaded CI machine."""
+    for _ in range(hops):
+        await pilot._wait_for_screen()
 
 
 def local_backend(home: Path):
