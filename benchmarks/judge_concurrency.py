@@ -142,7 +142,7 @@ class Sample:
 
 class Bench:
     def __init__(self, home: Path, server: ServerProcess):
-        from tui.backend.local import LocalBackend
+        from tui.backend.workspace.local import LocalBackend
 
         self.server = server
         self.backend = LocalBackend(home / "workspace.sqlite3", seed=False)
@@ -162,8 +162,8 @@ class Bench:
 
     async def evaltui(self, n: int, concurrency: int, *, cache: bool = False) -> Sample:
         from evaluators import accuracy_evaluator
-        from tui.backend.events import RunFinished
-        from tui.backend.runner import Runner, RunOptions
+        from tui.backend.core.events import RunFinished
+        from tui.backend.runs.runner import Runner, RunOptions
 
         finished: list[RunFinished] = []
         options = RunOptions(self.dataset(n), answer, [accuracy_evaluator], max_concurrency=concurrency,

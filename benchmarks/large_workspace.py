@@ -24,8 +24,8 @@ PAGE = 100
 
 
 def build(home: Path, examples: int, rules: int):
-    from tui.backend.local import LocalBackend
-    from tui.backend.models import RuleSpec
+    from tui.backend.core.models import RuleSpec
+    from tui.backend.workspace.local import LocalBackend
 
     backend = LocalBackend(home / "workspace.sqlite3")
     ds = backend.add_dataset(DATASET, description="benchmark data")
@@ -45,7 +45,7 @@ def timed(fn):
 
 
 def backend_figures(home: Path, dataset_id: str) -> None:
-    from tui.backend.local import LocalBackend
+    from tui.backend.workspace.local import LocalBackend
 
     t_open, backend = timed(lambda: LocalBackend(home / "workspace.sqlite3"))  # a fresh process would do this
     t_rules, rules = timed(backend.list_rules)
@@ -74,7 +74,7 @@ async def app_first_rows(home: Path, dataset) -> tuple[float, float] | None:
         from textual.widgets import DataTable
 
         from tui.app import EvalTuiApp
-        from tui.backend.config import Settings
+        from tui.backend.core.config import Settings
     except ImportError as exc:  # the app is not there yet
         print(f"app not measured: {exc}")
         return None

@@ -51,8 +51,8 @@ def make_rows(n: int) -> list[tuple[dict, dict]]:
 
 
 async def time_evaltui(home: Path, n: int, concurrency: int) -> float:
-    from tui.backend.local import LocalBackend
-    from tui.backend.runner import Runner, RunOptions
+    from tui.backend.runs.runner import Runner, RunOptions
+    from tui.backend.workspace.local import LocalBackend
 
     backend = LocalBackend(home / f"bench-{uuid.uuid4().hex[:6]}.sqlite3", seed=False)
     try:

@@ -74,7 +74,7 @@ async def settled(pilot):  # the main screen is up and its lists are loaded
         await asyncio.sleep(0.005)
     await pilot.pause()
 
-from tui.backend.config import Settings
+from tui.backend.core.config import Settings
 from tui.app import EvalTuiApp
 
 settings = Settings.from_env(backend="local")

@@ -26,14 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from textual.app import App, ComposeResult  # noqa: E402
 
-from tui.backend.events import (  # noqa: E402
+from tui.backend.core.events import (  # noqa: E402
     ExampleFinished,
     ExampleStarted,
     ExperimentStarted,
     RunFinished,
     ScoreRecorded,
 )
-from tui.backend.models import ExperimentResult, Score  # noqa: E402
+from tui.backend.core.models import ExperimentResult, Score  # noqa: E402
 from tui.widgets.runner_pane import RunnerPane  # noqa: E402
 
 KEYS = ("exact_match", "helpfulness", "trajectory")

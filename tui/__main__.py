@@ -23,7 +23,7 @@ def default_evaluator_dir(home: Path) -> Path:
 
 def _redact(text: str, secrets: Sequence[str | None]) -> str:
     """Belt and braces: a key must never reach the terminal, even inside a library's message."""
-    from .backend.config import mask_secret
+    from tui.backend.core.config import mask_secret
 
     for secret in secrets:
         if secret and len(secret) >= 6:
@@ -47,7 +47,7 @@ def main(
     err = stderr if stderr is not None else sys.stderr
     inp = stdin if stdin is not None else sys.stdin
 
-    from .cli import build_parser
+    from tui.cli import build_parser
 
     parser = build_parser()
     try:
@@ -56,8 +56,8 @@ def main(
     except SystemExit as exc:  # --help, --version, or a usage error (exit 2)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
 
-    from .backend.config import Settings, load_env_files
-    from .cli_support import CliContext
+    from tui.backend.core.config import Settings, load_env_files
+    from tui.cli_support import CliContext
 
     ctx: CliContext | None = None
     try:
@@ -66,7 +66,7 @@ def main(
         if getattr(args, "handler", None) is None:
             return _start_app(settings, args.dir)
         ctx = CliContext(settings=settings, stdout=out, stderr=err, stdin=inp)
-        from .cli import run_command
+        from tui.cli import run_command
 
         return run_command(args, ctx)
     except KeyboardInterrupt:
@@ -83,23 +83,24 @@ def main(
 
 
 def _start_app(settings, evaluator_dir: str | None) -> int:
-    from .app import run_app
+    from tui.app import run_app
 
     directory = Path(evaluator_dir).expanduser() if evaluator_dir else default_evaluator_dir(settings.home)
     return run_app(settings, directory)
 
 
 def _report_error(exc: Exception, err: TextIO) -> int:
-    from .backend.errors import EvaltuiError
+    from tui.backend.core.config import debug_from_env
+    from tui.backend.core.errors import EvaltuiError
 
     if isinstance(exc, EvaltuiError):
         message, code = f"Error: {exc}", int(getattr(exc, "exit_code", 1))
     else:
         detail = " ".join(str(exc).split()) or "no details"
         message = f"Unexpected error ({type(exc).__name__}): {detail}"
-        message += "" if os.environ.get("EVALTUI_DEBUG") == "1" else " (set EVALTUI_DEBUG=1 for details)"
+        message += "" if debug_from_env() else " (set EVALTUI_DEBUG=1 for details)"
         code = 1
-        if os.environ.get("EVALTUI_DEBUG") == "1":
+        if debug_from_env():
             import traceback
 
             err.write(_redact("".join(traceback.format_exception(exc)), _secrets()))

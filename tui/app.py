@@ -20,12 +20,12 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .backend.config import Settings
-from .backend.errors import describe_error
-from .screens.startup_screen import StartupScreen
+from tui.backend.core.config import Settings
+from tui.backend.core.errors import describe_error
+from tui.screens.startup_screen import StartupScreen
 
 if TYPE_CHECKING:
-    from .screens.main_screen import MainScreen
+    from tui.screens.main_screen import MainScreen
 
 
 def default_evaluator_dir(settings: Settings) -> Path:
@@ -45,7 +45,7 @@ class EvalTuiCommands(Provider):
         entries: list[tuple[str, Any, str]] = []
         targets: list[tuple[Any, list[BindingType]]] = [(app, EvalTuiApp.BINDINGS)]
         if app.main_screen_built:
-            from .widgets.source_viewer import SourceViewer
+            from tui.widgets.source_viewer import SourceViewer
 
             main = app.main_screen
             targets[:0] = [(main, type(main).BINDINGS), (main.query_one(SourceViewer), SourceViewer.BINDINGS)]
@@ -118,7 +118,7 @@ class EvalTuiApp(App[int]):
 
     @work(thread=True, exclusive=True, group="open-backend", exit_on_error=False)
     def open_backend(self) -> None:
-        from .backend.config import open_backend
+        from tui.backend.workspace.factory import open_backend
 
         try:
             backend = open_backend(self.settings)
@@ -171,12 +171,12 @@ class EvalTuiApp(App[int]):
 
     def action_help(self) -> None:
         # Imported here: the experiments screen is not needed for the first frame.
-        from .screens.experiments_screen import ExperimentsScreen
-        from .screens.help_screen import HelpScreen
-        from .screens.main_screen import MainScreen
-        from .widgets.filter_bar import FilterBar
-        from .widgets.runner_pane import RunnerPane
-        from .widgets.source_viewer import SourceViewer
+        from tui.screens.experiments_screen import ExperimentsScreen
+        from tui.screens.help_screen import HelpScreen
+        from tui.screens.main_screen import MainScreen
+        from tui.widgets.filter_bar import FilterBar
+        from tui.widgets.runner_pane import RunnerPane
+        from tui.widgets.source_viewer import SourceViewer
 
         if isinstance(self.screen, HelpScreen):
             return

@@ -2,7 +2,7 @@
 plus `test`, and the runner's subcommands when `tui.cli_run` is present.
 
 Every handler has the shape `(args, ctx: CliContext) -> int` and does its work through
-`tui.backend.ops` / `tui.backend.tester`, so the app and the CLI behave the same.
+`tui.backend.rules.ops` / `tui.backend.rules.tester`, so the app and the CLI behave the same.
 Imports stay light here: the backend (and langsmith) load only when a command needs them.
 """
 
@@ -14,12 +14,12 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .backend.errors import EvaltuiError
-from .cli_support import CliContext
+from tui.backend.core.errors import EvaltuiError
+from tui.cli_support import CliContext
 
 if TYPE_CHECKING:
-    from .backend.models import Rule, WorkspaceEvaluator
-    from .backend.tester import TestReport
+    from tui.backend.core.models import Rule, WorkspaceEvaluator
+    from tui.backend.rules.tester import TestReport
 
 PROG = "evaltui"
 DECLINED_EXIT = 1  # the user answered No: nothing changed, but the command did not do its job
@@ -174,7 +174,7 @@ def _register_optional_commands(sub) -> None:
     """The runner's commands (run / experiments / export) live in tui.cli_run once it exists."""
     if importlib.util.find_spec("tui.cli_run") is None:
         return
-    from . import cli_run
+    from tui import cli_run
 
     cli_run.register(sub)
 
@@ -238,7 +238,7 @@ def _nothing_changed(exc: EvaltuiError, sentence: str) -> EvaltuiError:
 
     Input errors (unknown name, bad file or flag) go without it: nothing could have happened.
     """
-    from .backend.errors import Ambiguous, EvaluatorLoadError, InvalidInput, NotFound
+    from tui.backend.core.errors import Ambiguous, EvaluatorLoadError, InvalidInput, NotFound
 
     text = str(exc)
     if not isinstance(exc, (Ambiguous, EvaluatorLoadError, InvalidInput, NotFound)) and sentence not in text:
@@ -271,7 +271,7 @@ def format_workspace_evaluators(evaluators: Sequence[WorkspaceEvaluator]) -> str
 
 
 def cmd_evaluators(args: argparse.Namespace, ctx: CliContext) -> int:
-    from .backend.workspace_evaluators import evaluator_json
+    from tui.backend.workspace.workspace_evaluators import evaluator_json
 
     found = sorted(ctx.backend.list_workspace_evaluators(), key=lambda e: (e.name.lower(), e.id))
     if args.json:
@@ -284,7 +284,7 @@ def cmd_evaluators(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_upload(args: argparse.Namespace, ctx: CliContext) -> int:
-    from .backend import ops
+    from tui.backend.rules import ops
 
     ctx.assume_yes = args.yes
     # Flag checks before anything slow, so a typo fails at once.
@@ -350,7 +350,7 @@ def cmd_upload(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:
-    from .backend import ops
+    from tui.backend.rules import ops
 
     ctx.assume_yes = args.yes
     try:
@@ -365,8 +365,8 @@ def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def cmd_test(args: argparse.Namespace, ctx: CliContext) -> int:
-    from .backend.errors import InvalidInput
-    from .backend.tester import test_evaluator, test_rule
+    from tui.backend.core.errors import InvalidInput
+    from tui.backend.rules.tester import test_evaluator, test_rule
 
     if args.rule and (args.evaluator_file or args.function):
         raise InvalidInput("Test either FILE --function F or --rule NAME, not both.")

@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .cli import format_table, global_options, limit_arg, timeout_arg
-from .cli_support import CliContext
+from tui.cli import format_table, global_options, limit_arg, timeout_arg
+from tui.cli_support import CliContext
 
 if TYPE_CHECKING:
-    from .backend.events import RunEvent
-    from .backend.models import Experiment, ExperimentResult
+    from tui.backend.core.events import RunEvent
+    from tui.backend.core.models import Experiment, ExperimentResult
 
 CANCELLED_EXIT = 130
 
@@ -107,7 +107,7 @@ class CliProgress:
         self.first_errors: dict[str, str] = {}
 
     def __call__(self, event: RunEvent) -> None:
-        from .backend import events as ev
+        from tui.backend.core import events as ev
 
         kind = type(event)
         if kind is ev.ExampleFinished:
@@ -188,8 +188,8 @@ def _split_specs(values: Sequence[str]) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
-    from .backend.errors import EvaltuiError
-    from .backend.runner import Runner, RunOptions
+    from tui.backend.core.errors import EvaltuiError
+    from tui.backend.runs.runner import Runner, RunOptions
 
     options = RunOptions(
         dataset=args.dataset,
@@ -215,7 +215,7 @@ def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
     except KeyboardInterrupt:
         experiment = None
     final = progress.final
-    from .backend import events as ev
+    from tui.backend.core import events as ev
 
     if isinstance(final, ev.RunCancelled):
         _print_run_summary(ctx, args, progress, experiment, final)
@@ -318,7 +318,7 @@ def _summary_rows(counts: dict[str, Any], summary: dict[str, Any]) -> list[dict[
 
 
 def _print_run_summary(ctx: CliContext, args, progress: CliProgress, experiment, final) -> None:
-    from .backend import events as ev
+    from tui.backend.core import events as ev
 
     counts, summary = final.counts, final.summary
     rows = _summary_rows(counts, summary)
@@ -395,7 +395,7 @@ def _experiment_json(experiment, status: str | None = None) -> dict[str, Any] | 
 
 
 def cmd_experiments(args: argparse.Namespace, ctx: CliContext) -> int:
-    from .backend.runner import summarize
+    from tui.backend.runs.runner import summarize
 
     backend = ctx.backend
     dataset_id = backend.get_dataset(args.dataset).id if args.dataset else None
@@ -434,7 +434,7 @@ def cmd_experiments(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def results_to_json(experiment: Experiment, results: Sequence[ExperimentResult]) -> str:
     """The whole experiment as one JSON document: metadata, per-key summary, every row."""
-    from .backend.runner import summarize
+    from tui.backend.runs.runner import summarize
 
     summary, counts = summarize(results)
     doc = {
@@ -515,7 +515,7 @@ def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
         try:
             _write_private(path, text if text.endswith("\n") else text + "\n")
         except OSError as exc:
-            from .backend.errors import InvalidInput
+            from tui.backend.core.errors import InvalidInput
 
             raise InvalidInput(f"Could not write {str(path)!r}: {exc.strerror or exc}.") from None
         ctx.err(f"Exported {len(results)} results of experiment {experiment.name} to {path} ({fmt}).")

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .backend.config import Settings
+from tui.backend.core.config import Settings
 
 
 @dataclass
@@ -24,7 +24,7 @@ class CliContext:
     @property
     def backend(self):
         if self._backend is None:
-            from .backend.config import open_backend
+            from tui.backend.workspace.factory import open_backend
 
             self._backend = open_backend(self.settings)
         return self._backend

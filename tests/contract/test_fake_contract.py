@@ -294,8 +294,8 @@ def test_rule_bodies_the_fake_received_match_the_spec(world):
 
 def test_product_rule_bodies_match_the_spec(world):
     """The product's own create / replace bodies (rule_payload.create_body / replace_body) pass the strict schemas."""
-    from tui.backend.langsmith import LangSmithBackend
-    from tui.backend.models import RuleSpec
+    from tui.backend.core.models import RuleSpec
+    from tui.backend.workspace.langsmith import LangSmithBackend
 
     backend = LangSmithBackend(world.fake.api_key, world.fake.url)
     try:

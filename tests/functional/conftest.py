@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
 from tui.app import EvalTuiApp
-from tui.backend.config import Settings
+from tui.backend.core.config import Settings
 
 
 async def main_screen_shown(pilot: Pilot, timeout: float = 10.0) -> None:
@@ -47,7 +47,7 @@ async def drain_messages(pilot: Pilot, hops: int = 6) -> None:
 
 
 def local_backend(home: Path):
-    from tui.backend.local import LocalBackend
+    from tui.backend.workspace.local import LocalBackend
 
     return LocalBackend(home / "workspace.sqlite3")
 

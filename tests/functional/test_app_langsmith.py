@@ -9,14 +9,14 @@ import pytest
 
 from tests.functional.conftest import select_local, select_rule, settle
 from tui.app import EvalTuiApp
-from tui.backend.config import Settings
+from tui.backend.core.config import Settings
 from tui.modals.confirm_delete_modal import ConfirmDeleteModal
 from tui.modals.replace_modal import ReplaceModal
 from tui.modals.upload_modal import UploadModal
 from tui.screens.main_screen import MainScreen
 
 SIZE = (120, 36)
-SAMPLES = Path(__file__).resolve().parents[2] / "tui" / "backend" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "tui" / "backend" / "workspace" / "samples"
 OLD_CODE = "def perform_eval(run, example):\n    return {'score': 0}\n"
 
 

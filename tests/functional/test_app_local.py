@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, Static
 
 from tests.functional.conftest import local_backend, select_local, select_rule, settle
-from tui.backend.bundle import bundle_for_upload
-from tui.backend.models import RuleSpec
+from tui.backend.core.models import RuleSpec
+from tui.backend.source.bundle import bundle_for_upload
 from tui.modals.confirm_delete_modal import ConfirmDeleteModal
 from tui.modals.example_modal import ExampleModal
 from tui.modals.replace_modal import ReplaceModal
@@ -95,7 +95,7 @@ async def test_upload_decline_and_invalid_rate_change_nothing(local_app, evaltui
 async def test_replace_decline_then_confirm(evaltui_home):
     old = _seed_rule(evaltui_home, "exact_match_evaluator")
     from tui.app import EvalTuiApp
-    from tui.backend.config import Settings
+    from tui.backend.core.config import Settings
 
     app = EvalTuiApp(Settings.from_env(backend="local"))
     async with app.run_test(size=SIZE) as pilot:
@@ -124,7 +124,7 @@ async def test_replace_decline_then_confirm(evaltui_home):
 async def test_upload_over_existing_name_asks_to_replace(evaltui_home):
     _seed_rule(evaltui_home, "exact_match_evaluator")
     from tui.app import EvalTuiApp
-    from tui.backend.config import Settings
+    from tui.backend.core.config import Settings
 
     app = EvalTuiApp(Settings.from_env(backend="local"))
     async with app.run_test(size=SIZE) as pilot:
@@ -143,7 +143,7 @@ async def test_upload_over_existing_name_asks_to_replace(evaltui_home):
 async def test_delete_decline_then_confirm(evaltui_home):
     _seed_rule(evaltui_home, "my_rule")
     from tui.app import EvalTuiApp
-    from tui.backend.config import Settings
+    from tui.backend.core.config import Settings
 
     app = EvalTuiApp(Settings.from_env(backend="local"))
     async with app.run_test(size=SIZE) as pilot:
@@ -217,7 +217,7 @@ async def test_examples_lazy_paging_and_full_view(evaltui_home):
     backend = local_backend(evaltui_home)
     backend.add_dataset("Big", ({"inputs": {"q": i}, "outputs": {"a": i}} for i in range(10_000)))
     from tui.app import EvalTuiApp
-    from tui.backend.config import Settings
+    from tui.backend.core.config import Settings
 
     app = EvalTuiApp(Settings.from_env(backend="local"), backend=backend)
     async with app.run_test(size=SIZE) as pilot:

@@ -12,8 +12,8 @@ from textual.widgets import Select, SelectionList
 
 from tests.functional.conftest import settle
 from tui.app import EvalTuiApp
-from tui.backend.config import Settings
-from tui.backend.seed_data import FINAL_RESPONSE, FINAL_RESPONSE_EXAMPLES
+from tui.backend.core.config import Settings
+from tui.backend.workspace.seed_data import FINAL_RESPONSE, FINAL_RESPONSE_EXAMPLES
 from tui.modals.start_experiment import StartExperimentModal
 from tui.widgets.runner_pane import RunnerPane
 

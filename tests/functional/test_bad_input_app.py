@@ -33,7 +33,7 @@ from tests.unit.test_bad_input_cli import (
     refused,
 )
 from tui.app import EvalTuiApp
-from tui.backend.config import Settings
+from tui.backend.core.config import Settings
 from tui.modals.start_experiment import StartExperimentModal
 from tui.modals.test_modal import TestModal
 from tui.modals.upload_modal import UploadModal
@@ -295,7 +295,7 @@ def seed_remote_rule(name: str, code: str) -> Callable[[Ctx], None]:
 
 def delete_keep_elsewhere(ctx: Ctx) -> None:
     """Another process deletes the rule after the app listed it."""
-    from tui.backend.local import LocalBackend
+    from tui.backend.workspace.local import LocalBackend
 
     with LocalBackend(ctx.home / "workspace.sqlite3") as other:
         (rule,) = other.list_rules(KEEP)
@@ -457,8 +457,8 @@ def _snapshot(ctx: Ctx) -> Any:
 
 
 def _seed_local(home: Path) -> None:
-    from tui.backend.local import LocalBackend
-    from tui.backend.models import RuleSpec
+    from tui.backend.core.models import RuleSpec
+    from tui.backend.workspace.local import LocalBackend
 
     with LocalBackend(home / "workspace.sqlite3") as backend:
         final = backend.get_dataset(FINAL)

@@ -8,10 +8,10 @@ from textual.widgets import DataTable, Static, TextArea
 
 from tests.functional.conftest import local_backend, select_local, select_rule, settle
 from tui.app import EvalTuiApp
-from tui.backend.config import Settings
-from tui.backend.errors import ConnectionFailed
-from tui.backend.local import LocalBackend
-from tui.backend.ops import delete_question
+from tui.backend.core.config import Settings
+from tui.backend.core.errors import ConnectionFailed
+from tui.backend.rules.ops import delete_question
+from tui.backend.workspace.local import LocalBackend
 from tui.modals.confirm_delete_modal import ConfirmDeleteModal
 from tui.modals.error_modal import ErrorModal
 from tui.modals.replace_modal import ReplaceModal

@@ -9,10 +9,10 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import SelectionList, Static
 
-from tui.backend.events import ExampleFinished, ExperimentStarted, RunFinished
-from tui.backend.local import LocalBackend
-from tui.backend.models import ExperimentResult, Score
-from tui.backend.runner import RunOptions
+from tui.backend.core.events import ExampleFinished, ExperimentStarted, RunFinished
+from tui.backend.core.models import ExperimentResult, Score
+from tui.backend.runs.runner import RunOptions
+from tui.backend.workspace.local import LocalBackend
 from tui.modals.result_cell_modal import ResultCellModal
 from tui.modals.start_experiment import StartExperimentModal
 from tui.widgets.runner_pane import RunnerPane

@@ -12,8 +12,8 @@ import pytest
 
 from tests.functional.conftest import local_backend, select_local, select_rule, settle
 from tui.app import EvalTuiApp
-from tui.backend.config import Settings
-from tui.backend.models import RuleSpec
+from tui.backend.core.config import Settings
+from tui.backend.core.models import RuleSpec
 
 SIZE = (100, 30)
 FIXED_HOME = Path("/tmp/evaltui-snapshot-home/home")  # the same path string on every run

@@ -343,8 +343,8 @@ def make_env(tmp_path, evaltui_home, monkeypatch, request):
             fake.seed_rule(KEEP, dataset_id=ds["id"])
             env.langsmith = fake
         else:
-            from tui.backend.local import LocalBackend
-            from tui.backend.models import RuleSpec
+            from tui.backend.core.models import RuleSpec
+            from tui.backend.workspace.local import LocalBackend
 
             with LocalBackend(evaltui_home / "workspace.sqlite3") as backend:
                 ds = backend.get_dataset(FINAL)

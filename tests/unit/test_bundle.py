@@ -1,4 +1,4 @@
-"""tui.backend.bundle: every bundle runs on its own and scores exactly like the original function."""
+"""tui.backend.source.bundle: every bundle runs on its own and scores exactly like the original function."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from tui.backend.bundle import Bundle, bundle_for_upload
-from tui.backend.errors import EvaluatorLoadError
-from tui.backend.loader import list_functions
+from tui.backend.core.errors import EvaluatorLoadError
+from tui.backend.source.bundle import Bundle, bundle_for_upload
+from tui.backend.source.loader import list_functions
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "seed_evaluators.py"

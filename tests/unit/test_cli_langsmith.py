@@ -55,7 +55,7 @@ def evaluator_file(evaltui_home: Path) -> Path:
 
 
 def bundle_code(path: Path, function: str) -> str:
-    from tui.backend.bundle import bundle_for_upload
+    from tui.backend.source.bundle import bundle_for_upload
 
     return bundle_for_upload(path, function).code
 

@@ -14,8 +14,8 @@ import pytest
 
 from tests.cli_helpers import OLD_CODE, run_cli
 from tui.__main__ import main
-from tui.backend.local import LocalBackend
-from tui.backend.models import RuleSpec
+from tui.backend.core.models import RuleSpec
+from tui.backend.workspace.local import LocalBackend
 
 FINAL = "Skills: Final Response"
 TRAJECTORY = "Skills: Trajectory"

@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tui.backend.local import LocalBackend
+from tui.backend.workspace.local import LocalBackend
 
 FINAL = "Skills: Final Response"
 
@@ -74,7 +74,7 @@ def test_two_processes_write_one_workspace(evaltui_home: Path, tmp_path: Path):
         names = sorted(r.name for r in rules if r.id not in before)
         assert names == sorted(f"{t}-{i}" for t in "AB" for i in range(6)), names
         assert {r.id for r in rules} >= before  # nothing that existed was lost
-        from tui.backend.bundle import bundle_for_upload
+        from tui.backend.source.bundle import bundle_for_upload
 
         code = {r.name: r.code for r in rules}
         good, other = (bundle_for_upload(tmp_path / "evals.py", fn).code for fn in ("good", "other"))

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from tests.fakes.langsmith_server import FakeLangSmith
-from tui.backend.config import Settings
-from tui.backend.errors import EvaltuiError
-from tui.backend.langsmith import LangSmithBackend
+from tui.backend.core.config import Settings
+from tui.backend.core.errors import EvaltuiError
+from tui.backend.workspace.langsmith import LangSmithBackend
 from tui.cli import build_parser, run_command
 from tui.cli_support import CliContext
 
@@ -76,7 +76,7 @@ def test_randomized_replace_and_delete_never_lose_a_rule(fake_langsmith: FakeLan
     fake = fake_langsmith
     ds = fake.seed_dataset(DATASET, [({"q": "a"}, {"a": "a"})])
     backend = LangSmithBackend(fake.api_key, fake.url, timeout_s=0.15, retries=2, backoff=0.001)
-    from tui.backend.bundle import bundle_for_upload
+    from tui.backend.source.bundle import bundle_for_upload
 
     seen_kinds: set[str] = set()
     for seq in range(50):
@@ -236,9 +236,9 @@ def agent(inputs):
 
 
 def test_cancel_during_a_local_run_keeps_finished_rows(evaltui_home, tmp_path):
-    from tui.backend import events as ev
-    from tui.backend.local import LocalBackend
-    from tui.backend.runner import Runner, RunOptions
+    from tui.backend.core import events as ev
+    from tui.backend.runs.runner import Runner, RunOptions
+    from tui.backend.workspace.local import LocalBackend
 
     (tmp_path / "slow.py").write_text(SLOW_TARGET)
     backend = LocalBackend(evaltui_home / "workspace.sqlite3")

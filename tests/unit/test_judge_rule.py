@@ -9,10 +9,10 @@ import pytest
 
 from evaluators.llm_judge import rule_judge
 from tests.cli_helpers import run_cli
-from tui.backend.errors import InvalidInput
-from tui.backend.judge_rule import read_judge
+from tui.backend.core.errors import InvalidInput
+from tui.backend.rules.judge_rule import read_judge
 
-SAMPLES = Path(__file__).resolve().parents[2] / "tui" / "backend" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "tui" / "backend" / "workspace" / "samples"
 
 SEED_JUDGE = '''\
 from typing import Annotated, TypedDict

@@ -8,10 +8,10 @@ import pytest
 
 from tests.fakes.langsmith_server import FakeLangSmith
 from tests.rule_bodies import full_replace_body, without_version
-from tui.backend import errors
-from tui.backend.base import Backend
-from tui.backend.langsmith import LangSmithBackend
-from tui.backend.models import ExperimentResult, RuleSpec, Score
+from tui.backend.core import errors
+from tui.backend.core.models import ExperimentResult, RuleSpec, Score
+from tui.backend.workspace.base import Backend
+from tui.backend.workspace.langsmith import LangSmithBackend
 
 CODE = "def perform_eval(run, example):\n    return {'score': 1}\n"
 

@@ -1,4 +1,4 @@
-from tui.backend.langsmith import LangSmithBackend
+from tui.backend.workspace.langsmith import LangSmithBackend
 
 
 def test_finish_merges_metadata(fake_langsmith):

@@ -105,14 +105,14 @@ def test_replace_changes_only_what_is_asked(ls, evaluator_file):
 
 
 def test_replace_refused_when_someone_else_changed_the_rule_in_between(ls, evaluator_file):
-    from tui.backend.langsmith import LangSmithBackend
-    from tui.backend.models import RuleSpec
+    from tui.backend.core.models import RuleSpec
+    from tui.backend.workspace.langsmith import LangSmithBackend
 
     old = _busy_rule(ls)
     backend = LangSmithBackend(ls.api_key, ls.url)
     rule = backend.get_rule(old["id"])
     ls.rules[old["id"]]["evaluator_version"] += 1  # a colleague saved the rule meanwhile
-    from tui.backend import errors
+    from tui.backend.core import errors
 
     with pytest.raises(errors.InvalidInput, match="changed by someone else"):
         backend.update_rule(rule.id, RuleSpec("Matches", "x = 1\n", 0.3, ls.dataset["id"]), base=rule)
@@ -167,7 +167,7 @@ def test_delete_names_the_side_actions(ls):
 
 
 def test_javascript_rule_is_never_run_as_python_locally(ls):
-    from tui.backend.langsmith import LangSmithBackend
+    from tui.backend.workspace.langsmith import LangSmithBackend
 
     _kinds(ls)
     backend = LangSmithBackend(ls.api_key, ls.url)

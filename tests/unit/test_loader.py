@@ -1,4 +1,4 @@
-"""tui.backend.loader: listing by AST, loading only the needed slice, and every error message."""
+"""tui.backend.source.loader: listing by AST, loading only the needed slice, and every error message."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.backend.errors import EvaluatorLoadError
-from tui.backend.loader import FunctionInfo, list_functions, load_evaluator
+from tui.backend.core.errors import EvaluatorLoadError
+from tui.backend.source.loader import FunctionInfo, list_functions, load_evaluator
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "seed_evaluators.py"
@@ -344,7 +344,7 @@ def test_error_import_of_missing_package(tmp_path: Path) -> None:
 
 
 def test_find_evaluators_skips_helpers_and_reports_unreadable_files(tmp_path) -> None:
-    from tui.backend.loader import find_evaluators
+    from tui.backend.source.loader import find_evaluators
 
     (tmp_path / "good.py").write_text(
         "def _helper(x):\n    return x\n\n"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tui.backend.base import Backend
-from tui.backend.errors import InvalidInput, NotFound, WorkspaceError
-from tui.backend.local import SCHEMA_VERSION, LocalBackend
-from tui.backend.models import ExperimentResult, RuleSpec, Score
-from tui.backend.seed_data import DEMO_PROJECT, FINAL_RESPONSE, SINGLE_STEP, TRAJECTORY
+from tui.backend.core.errors import InvalidInput, NotFound, WorkspaceError
+from tui.backend.core.models import ExperimentResult, RuleSpec, Score
+from tui.backend.workspace.base import Backend
+from tui.backend.workspace.local import SCHEMA_VERSION, LocalBackend
+from tui.backend.workspace.seed_data import DEMO_PROJECT, FINAL_RESPONSE, SINGLE_STEP, TRAJECTORY
 
 
 @pytest.fixture
@@ -53,7 +53,8 @@ def test_conforms_to_backend_protocol(backend, db_path):
 
 
 def test_open_via_settings(evaltui_home):
-    from tui.backend.config import Settings, open_backend
+    from tui.backend.core.config import Settings
+    from tui.backend.workspace.factory import open_backend
 
     b = open_backend(Settings.from_env(backend="local"))
     try:
@@ -302,7 +303,7 @@ def test_record_results_is_fast_and_batches_survive_a_crash(db_path):
     assert rate > 2_000, f"only {rate:.0f} results/s"
     # simulate a crash: no close(), the connection is simply abandoned; another process reads
     code = textwrap.dedent(f"""
-        from tui.backend.local import LocalBackend
+        from tui.backend.workspace.local import LocalBackend
         b = LocalBackend({str(db_path)!r})
         exp = b.get_experiment('bulk-run')
         print(len(b.list_results(exp.id)), exp.example_count)
@@ -337,8 +338,8 @@ def test_many_threads_share_one_backend(backend):
 _WORKER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from tui.backend.local import LocalBackend
-    from tui.backend.models import RuleSpec
+    from tui.backend.workspace.local import LocalBackend
+    from tui.backend.core.models import RuleSpec
     path, tag, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     b = LocalBackend(path)
     ds = b.get_dataset("Skills: Trajectory")
@@ -475,8 +476,8 @@ def test_closed_backend_raises_workspace_error(db_path):
 
 def test_local_rules_of_every_kind_keep_their_settings_and_only_python_ones_run(tmp_path):
     """The local workspace has the same rule concepts as LangSmith (issue 10)."""
-    from tui.backend.models import RuleSpec
-    from tui.backend.runner import _rules_for_dataset
+    from tui.backend.core.models import RuleSpec
+    from tui.backend.runs.runner import _rules_for_dataset
 
     backend = LocalBackend(tmp_path / "w.sqlite3")
     ds = next(iter(backend.list_datasets()))
@@ -493,7 +494,7 @@ def test_local_rules_of_every_kind_keep_their_settings_and_only_python_ones_run(
     updated = backend.update_rule(py.id, RuleSpec("Py", "x = 1\n", 0.4, ds.id), base=py)
     assert updated.code == "x = 1\n" and updated.filters == (("filter", "eq(x, 1)"),)
     assert updated.side_actions == ("webhook h.example.com/py",) and updated.evaluator_version == 2
-    from tui.backend.errors import InvalidInput
+    from tui.backend.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="changed by someone else"):
         backend.update_rule(py.id, RuleSpec("Py", "y = 2\n", 0.4, ds.id), base=py)  # stale version

@@ -1,4 +1,4 @@
-"""tui.backend.ops: the upload / replace / delete logic shared by the CLI and the app."""
+"""tui.backend.rules.ops: the upload / replace / delete logic shared by the CLI and the app."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from tui.backend import ops
-from tui.backend.bundle import bundle_for_upload
-from tui.backend.errors import (
+from tui.backend.core.errors import (
     Ambiguous,
     ConnectionFailed,
     InvalidInput,
     NotFound,
     ServerError,
 )
-from tui.backend.local import LocalBackend
-from tui.backend.models import RuleSpec
+from tui.backend.core.models import RuleSpec
+from tui.backend.rules import ops
+from tui.backend.source.bundle import bundle_for_upload
+from tui.backend.workspace.local import LocalBackend
 
 FINAL = "Skills: Final Response"
 PROJECT = "evaltui-demo"
@@ -198,7 +198,7 @@ def test_duplicates_are_ambiguous_until_an_id_is_given(backend, evals):
 
 @pytest.fixture
 def remote(fake_langsmith):
-    from tui.backend.langsmith import LangSmithBackend
+    from tui.backend.workspace.langsmith import LangSmithBackend
 
     fake_langsmith.seed_dataset(FINAL, [({"q": "a"}, {"expected_response": "A"})])
     backend = LangSmithBackend(fake_langsmith.api_key, fake_langsmith.url, timeout_s=0.5, retries=1, backoff=0)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tui.backend import events as ev
-from tui.backend.errors import EvaltuiError, NotFound
-from tui.backend.local import LocalBackend
-from tui.backend.models import RuleSpec
-from tui.backend.runner import Runner, RunOptions, summarize
-from tui.backend.targets import TargetLoadError
+from tui.backend.core import events as ev
+from tui.backend.core.errors import EvaltuiError, NotFound
+from tui.backend.core.models import RuleSpec
+from tui.backend.runs.runner import Runner, RunOptions, summarize
+from tui.backend.runs.targets import TargetLoadError
+from tui.backend.workspace.local import LocalBackend
 
 FINAL = "Skills: Final Response"
 TRAJECTORY = "Skills: Trajectory"
@@ -386,7 +386,7 @@ def test_llm_judge_runs_through_chat_openai_to_the_fake_server(backend, openai_e
 
 
 def test_remote_run_uploads_runs_and_feedback_to_an_experiment(langsmith_env):
-    from tui.backend.langsmith import LangSmithBackend
+    from tui.backend.workspace.langsmith import LangSmithBackend
 
     fake = langsmith_env
     fake.ingest_delay = 0.3  # like LangSmith: uploads are readable a little later
@@ -439,7 +439,7 @@ FIXED: dict[str, bool] = {}
 
 
 def test_summarize_counts_bools_as_ones_and_skips_errors():
-    from tui.backend.models import ExperimentResult, Score
+    from tui.backend.core.models import ExperimentResult, Score
 
     rows = [
         ExperimentResult("e", "1", {}, {}, {}, scores=(Score("a", True), Score("b", 0.5))),

@@ -6,8 +6,8 @@ import importlib.util
 
 import pytest
 
-from tui.backend.models import Example
-from tui.backend.sandbox_check import check_in_sandbox
+from tui.backend.core.models import Example
+from tui.backend.rules.sandbox_check import check_in_sandbox
 
 EXAMPLES = [
     Example(id=f"ex-{i}", dataset_id="d", inputs={"q": f"q{i}"}, outputs={"expected_response": f"a{i}"})

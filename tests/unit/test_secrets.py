@@ -110,8 +110,8 @@ def test_keys_never_reach_output_logs_errors_exports_or_files(keyed, openai_env,
     assert run("--backend", "local", "list") == 0  # the local workspace, OPENAI key still set
 
     # Exceptions raised to callers (the app shows their text).
-    from tui.backend.errors import EvaltuiError
-    from tui.backend.langsmith import LangSmithBackend
+    from tui.backend.core.errors import EvaltuiError
+    from tui.backend.workspace.langsmith import LangSmithBackend
 
     for status in (401, 403, 404, 422, 500):
         fake.inject("*", r"^(/api/v[12])?/runs/rules", status=status, times=5)
@@ -146,7 +146,7 @@ def test_remote_rule_code_is_never_executed(keyed, evaltui_home, tmp_path):
     # A run on the dataset the rule is bound to: LangSmith applies it, evaltui must not.
     code, text = cli("run", "--dataset", FINAL, "--target", "demo", "--evaluators", f"{tmp_path}/mine.py:good")
     assert code == 0, text
-    from tui.backend.langsmith import LangSmithBackend
+    from tui.backend.workspace.langsmith import LangSmithBackend
 
     backend = LangSmithBackend(fake.api_key, fake.url)
     rule = backend.get_rule(next(iter(fake.rules)))
@@ -193,7 +193,7 @@ def test_files_evaltui_writes_are_user_only(evaltui_home, tmp_path):
     for out in ("out.csv", "out.json", "stale.csv"):
         assert cli("export", name, "-o", str(tmp_path / out))[0] == 0
     db = evaltui_home / "workspace.sqlite3"
-    from tui.backend.local import LocalBackend
+    from tui.backend.workspace.local import LocalBackend
 
     held = LocalBackend(db)  # -wal / -shm exist while a connection is open
     held.add_project("keeps the wal busy")

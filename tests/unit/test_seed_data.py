@@ -11,7 +11,8 @@ import pytest
 
 from tui.backend import demo_agent
 from tui.backend.demo_agent import arun_agent, run_agent
-from tui.backend.seed_data import (
+from tui.backend.workspace import local
+from tui.backend.workspace.seed_data import (
     DEMO_PROJECT,
     FINAL_RESPONSE,
     SINGLE_STEP,
@@ -19,7 +20,7 @@ from tui.backend.seed_data import (
     demo_datasets,
 )
 
-SAMPLES = Path(demo_agent.__file__).with_name("samples")
+SAMPLES = Path(local.__file__).with_name("samples")
 
 
 def _dataset(name):

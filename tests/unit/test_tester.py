@@ -1,4 +1,4 @@
-"""tui.backend.tester: known-good vs known-bad pairs on a real (local) workspace."""
+"""tui.backend.rules.tester: known-good vs known-bad pairs on a real (local) workspace."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.backend.errors import EvaluatorLoadError, InvalidInput, NotFound
-from tui.backend.local import LocalBackend
-from tui.backend.tester import test_evaluator as check_evaluator
+from tui.backend.core.errors import EvaluatorLoadError, InvalidInput, NotFound
+from tui.backend.rules.tester import test_evaluator as check_evaluator
+from tui.backend.workspace.local import LocalBackend
 
 EVALS = '''\
 import asyncio
@@ -130,8 +130,8 @@ def test_seeded_sample_evaluators_pass(backend, evaltui_home):
 def test_single_step_sample_scores_good_above_bad(evaltui_home):
     """The seed's single_step_evaluator reads run outputs `output` and `node_name`, which the
     reference outputs (`expected_output`) lack: the tester must build them for good/bad pairs."""
-    from tui.backend.local import LocalBackend
-    from tui.backend.tester import test_evaluator as run_tester
+    from tui.backend.rules.tester import test_evaluator as run_tester
+    from tui.backend.workspace.local import LocalBackend
 
     backend = LocalBackend(evaltui_home / "workspace.sqlite3")
     sample = evaltui_home / "evaluators" / "skills_evaluators.py"
@@ -142,7 +142,7 @@ def test_single_step_sample_scores_good_above_bad(evaltui_home):
 
 
 def test_whole_dict_evaluator_gets_reference_outputs_unchanged():
-    from tui.backend.tester import as_run_outputs, keys_read_by
+    from tui.backend.rules.tester import as_run_outputs, keys_read_by
 
     reads = keys_read_by("def f(outputs, reference_outputs):\n    return outputs == reference_outputs\n")
     assert as_run_outputs({"node_name": "n"}, {"expected_output": 1}, reads) == {"expected_output": 1}
@@ -152,8 +152,8 @@ def test_whole_dict_evaluator_gets_reference_outputs_unchanged():
 
 
 def test_a_hanging_evaluator_stops_the_test_after_the_first_timeout(evaltui_home, tmp_path):
-    from tui.backend.local import LocalBackend
-    from tui.backend.tester import test_evaluator as run_tester
+    from tui.backend.rules.tester import test_evaluator as run_tester
+    from tui.backend.workspace.local import LocalBackend
 
     path = tmp_path / "hang.py"
     path.write_text("import time\n\ndef slow(run, example):\n    time.sleep(5)\n    return {'x': 1}\n")

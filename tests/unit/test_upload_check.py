@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from tui.backend.upload_check import SendFailures, UploadCheck, upload_sentence, wait_for_uploads
+from tui.backend.runs.upload_check import SendFailures, UploadCheck, upload_sentence, wait_for_uploads
 
 
 class Clock:

@@ -14,7 +14,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from .seed_data import FINAL_RESPONSE, SINGLE_STEP, TRAJECTORY, demo_datasets
+from tui.backend.workspace.seed_data import FINAL_RESPONSE, SINGLE_STEP, TRAJECTORY, demo_datasets
 
 FALLBACK_RESPONSE = "I'm sorry, I couldn't find an answer to that. Let me connect you with an agent."
 FALLBACK_TRAJECTORY = ["search_knowledge_base", "escalate_to_human"]

@@ -7,9 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from ..backend.models import Rule
-from ..backend.ops import delete_question
-from .confirm_modal import ConfirmModal
+from tui.backend.core.models import Rule
+from tui.backend.rules.ops import delete_question
+from tui.modals.confirm_modal import ConfirmModal
 
 
 class ConfirmDeleteModal(ConfirmModal):

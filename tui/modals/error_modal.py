@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from .close_modal import CloseModal
+from tui.modals.close_modal import CloseModal
 
 
 class ErrorModal(CloseModal):

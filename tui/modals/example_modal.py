@@ -7,9 +7,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, TextArea
 
-from ..backend.models import Example
-from ..widgets.formatting import pretty_json
-from .close_modal import CloseModal
+from tui.backend.core.models import Example
+from tui.modals.close_modal import CloseModal
+from tui.widgets.formatting import pretty_json
 
 
 class ExampleModal(CloseModal):

@@ -8,10 +8,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
-from ..backend.models import ExperimentResult
-from ..widgets.formatting import pretty_json
-from ..widgets.results_grid import score_cell
-from .close_modal import CloseModal
+from tui.backend.core.models import ExperimentResult
+from tui.modals.close_modal import CloseModal
+from tui.widgets.formatting import pretty_json
+from tui.widgets.results_grid import score_cell
 
 
 class ResultCellModal(CloseModal):

@@ -23,9 +23,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from ..backend.errors import EvaltuiError
-from ..backend.models import Dataset, Rule
-from ..backend.tester import keys_read_by
+from tui.backend.core.errors import EvaltuiError
+from tui.backend.core.models import Dataset, Rule
+from tui.backend.rules.tester import keys_read_by
 
 #: Library evaluators offered in the picker (`evaluators.<name>`, Method 2 forms; judges are async).
 LIBRARY_EVALUATORS: tuple[tuple[str, str], ...] = (
@@ -83,7 +83,7 @@ class _Choices:
 
 def evaluator_choices(evaluator_dir: Path | None) -> tuple[list[EvaluatorChoice], list[str]]:
     """Local evaluator functions (by AST, nothing executed) followed by the library's evaluators."""
-    from ..backend.loader import find_evaluators
+    from tui.backend.source.loader import find_evaluators
 
     found, problems = find_evaluators(evaluator_dir) if evaluator_dir is not None else ([], [])
     choices = [

@@ -12,13 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Label, Select, Static
 
-from ..backend.errors import EvaltuiError
-from .close_modal import CloseModal
+from tui.backend.core.errors import EvaltuiError
+from tui.modals.close_modal import CloseModal
 
 TEST_LIMIT = 10
-#: Seconds one evaluator call may take before it counts as an error (as `evaltui test --timeout`).
-DEFAULT_TIMEOUT = 30.0
-TIMEOUT_ENV = "EVALTUI_TEST_TIMEOUT"
 
 
 def _score(value: float | None) -> Text:
@@ -82,11 +79,10 @@ class TestModal(CloseModal):
 
     @work(thread=True, exclusive=True, group="test", exit_on_error=False)
     def run_test(self, dataset: str) -> None:
-        from ..backend.config import _seconds_from_env
-        from ..backend.tester import test_evaluator, test_rule
+        from tui.backend.rules.tester import test_evaluator, test_rule
 
         try:
-            timeout = self.timeout or _seconds_from_env(TIMEOUT_ENV, DEFAULT_TIMEOUT)
+            timeout = self.timeout or self.app.settings.test_timeout_s
             if self.rule:
                 report = test_rule(self.app.backend, self.rule, dataset, limit=TEST_LIMIT, timeout=timeout)
             else:

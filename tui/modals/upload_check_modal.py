@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from .confirm_modal import ConfirmModal
+from tui.modals.confirm_modal import ConfirmModal
 
 
 class UploadCheckModal(ConfirmModal):

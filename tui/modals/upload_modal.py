@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.validation import Number
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from ..backend.errors import EvaltuiError
+from tui.backend.core.errors import EvaltuiError
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,9 @@ class UploadModal(ModalScreen[UploadRequest | None]):
     # -- workers ---------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="upload-preview", exit_on_error=False)
     def build_preview(self, function: str) -> None:
-        from ..backend.bundle import bundle_for_upload
-        from ..backend.judge_rule import judge_rule_for
-        from ..backend.loader import parse_evaluator_file
+        from tui.backend.rules.judge_rule import judge_rule_for
+        from tui.backend.source.bundle import bundle_for_upload
+        from tui.backend.source.loader import parse_evaluator_file
 
         try:
             judge = judge_rule_for(parse_evaluator_file(self.path), function)

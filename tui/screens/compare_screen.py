@@ -13,9 +13,9 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from ..backend.errors import EvaltuiError, InvalidInput
-from ..backend.models import Experiment, ExperimentResult, numeric_score
-from ..widgets.formatting import one_line
+from tui.backend.core.errors import EvaltuiError, InvalidInput
+from tui.backend.core.models import Experiment, ExperimentResult, numeric_score
+from tui.widgets.formatting import one_line
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _display(result: ExperimentResult | None, key: str) -> tuple[str, float | No
 
 def compare_results(a: Sequence[ExperimentResult], b: Sequence[ExperimentResult]) -> Comparison:
     """Means per key for both sides (rows of each experiment) and per-example changes (shared examples)."""
-    from ..backend.runner import summarize
+    from tui.backend.runs.runner import summarize
 
     summary_a, _ = summarize(a)
     summary_b, _ = summarize(b)

@@ -22,8 +22,8 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from ..backend.errors import EvaltuiError, InvalidInput
-from ..backend.models import Experiment
+from tui.backend.core.errors import EvaltuiError, InvalidInput
+from tui.backend.core.models import Experiment
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class ExperimentRow:
 
 
 def default_export_dir() -> Path:
-    from ..backend.config import evaltui_home
+    from tui.backend.core.config import evaltui_home
 
     return evaltui_home() / "exports"
 
@@ -57,7 +57,7 @@ def _write_private(path: Path, text: str) -> None:
 
 def export_experiment(backend: Any, experiment_id: str, directory: Path | None = None) -> tuple[Path, Path]:
     """Write `<name>.csv` and `<name>.json` for one experiment; returns both paths."""
-    from ..cli_run import results_to_csv, results_to_json
+    from tui.cli_run import results_to_csv, results_to_json
 
     directory = (directory or default_export_dir()).expanduser()
     experiment = backend.get_experiment(experiment_id)
@@ -100,7 +100,7 @@ def export_in_worker(node: DOMNode, backend_getter: Callable[[], Any], experimen
 
 def load_rows(backend: Any) -> list[ExperimentRow]:
     """Every experiment with its dataset name and per-key mean scores, grouped by dataset."""
-    from ..backend.runner import summarize
+    from tui.backend.runs.runner import summarize
 
     names = {d.id: d.name for d in backend.list_datasets()}
     rows = []
@@ -237,7 +237,7 @@ class ExperimentsScreen(Screen["str | None"]):
         if len(self.marked) != 2:
             self.notify("Mark exactly two experiments with space, then press c.", severity="warning")
             return
-        from .compare_screen import CompareScreen
+        from tui.screens.compare_screen import CompareScreen
 
         self.app.push_screen(CompareScreen(self.backend_getter, self.marked[0], self.marked[1]))
 

@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
-from ..modals.close_modal import CloseModal
+from tui.modals.close_modal import CloseModal
 
 
 def _key_label(app, key: str) -> str:

@@ -26,21 +26,21 @@ from textual.widgets import (
     TextArea,
 )
 
-from ..backend.errors import describe_error
-from ..backend.models import Dataset, Example, Rule, WorkspaceEvaluator
-from ..modals.confirm_delete_modal import ConfirmDeleteModal
-from ..modals.error_modal import ErrorModal
-from ..modals.example_modal import ExampleModal
-from ..modals.replace_modal import ReplaceModal
-from ..modals.test_modal import TestModal
-from ..modals.upload_modal import UploadModal, UploadRequest
-from ..widgets.datasets_pane import DatasetsPane
-from ..widgets.evaluators_pane import EvaluatorsPane, LocalFunction
-from ..widgets.examples_pane import PAGE_SIZE, ExamplesPane
-from ..widgets.filter_bar import FilterBar
-from ..widgets.runner_pane import RunnerPane
-from ..widgets.source_viewer import SourceViewer
-from ..widgets.status_bar import StatusBar
+from tui.backend.core.errors import describe_error
+from tui.backend.core.models import Dataset, Example, Rule, WorkspaceEvaluator
+from tui.modals.confirm_delete_modal import ConfirmDeleteModal
+from tui.modals.error_modal import ErrorModal
+from tui.modals.example_modal import ExampleModal
+from tui.modals.replace_modal import ReplaceModal
+from tui.modals.test_modal import TestModal
+from tui.modals.upload_modal import UploadModal, UploadRequest
+from tui.widgets.datasets_pane import DatasetsPane
+from tui.widgets.evaluators_pane import EvaluatorsPane, LocalFunction
+from tui.widgets.examples_pane import PAGE_SIZE, ExamplesPane
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.runner_pane import RunnerPane
+from tui.widgets.source_viewer import SourceViewer
+from tui.widgets.status_bar import StatusBar
 
 # Letter keys stand for global actions; a focused text widget gets to keep its letters.
 LETTER_ACTIONS = frozenset({"upload", "replace", "delete", "test", "refresh", "toggle_maximize"})
@@ -559,7 +559,7 @@ class MainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="upload", exit_on_error=False)
     def plan_upload(self, request: UploadRequest, rule_id: str | None, replace_only: bool) -> None:
-        from ..backend.ops import plan_upload
+        from tui.backend.rules.ops import plan_upload
 
         try:
             plan = plan_upload(
@@ -575,12 +575,12 @@ class MainScreen(Screen):
     def on_upload_planned(self, event: UploadPlanned) -> None:
         plan = event.plan
         if plan.is_ambiguous:
-            from ..backend.ops import ambiguous_error
+            from tui.backend.rules.ops import ambiguous_error
 
             self.app.push_screen(ErrorModal("Several rules share this name",
                                             str(ambiguous_error(plan.spec.name, plan.existing))))
             return
-        from ..modals.upload_check_modal import UploadCheckModal, upload_check_lines
+        from tui.modals.upload_check_modal import UploadCheckModal, upload_check_lines
 
         check = upload_check_lines(plan)
         if not plan.existing:
@@ -611,7 +611,7 @@ class MainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="upload", exit_on_error=False)
     def apply_upload(self, plan: Any, replace: bool) -> None:
-        from ..backend.ops import apply_upload
+        from tui.backend.rules.ops import apply_upload
 
         try:
             outcome = apply_upload(self.backend, plan, replace=replace)
@@ -638,7 +638,7 @@ class MainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="delete", exit_on_error=False)
     def delete_rule(self, rule: Rule) -> None:
-        from ..backend.ops import delete_rule
+        from tui.backend.rules.ops import delete_rule
 
         try:
             message = delete_rule(self.backend, rule)
@@ -710,7 +710,7 @@ def scan_local_functions(directory: Path, rules: list[Rule]) -> tuple[list[Local
 
     Runs in a worker thread: it reads files and bundles code, but never executes the files.
     """
-    from ..backend.loader import find_evaluators
+    from tui.backend.source.loader import find_evaluators
 
     found, problems = find_evaluators(directory)
     by_name = {r.name: r for r in rules}
@@ -731,7 +731,7 @@ def _sync_state(path: Path, function: str, rule: Rule | None) -> str:
     if not rule.is_python:
         return "unknown"  # a JavaScript, LLM or actions-only rule: nothing to compare the file with
     try:
-        from ..backend.bundle import bundle_for_upload
+        from tui.backend.source.bundle import bundle_for_upload
 
         code = bundle_for_upload(path, function).code
     except Exception:  # noqa: BLE001 - a file that cannot be bundled is shown as unknown

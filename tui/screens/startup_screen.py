@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from ..widgets.status_bar import StatusBar
+from tui.widgets.status_bar import StatusBar
 
 # (id, border title) of each pane, laid out by the same app.tcss rules as the main screen's panes.
 LEFT_PANES = (("evaluators-pane", "Evaluators"), ("datasets-pane", "Datasets"))

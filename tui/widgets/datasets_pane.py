@@ -9,10 +9,10 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable
 
-from ..backend.models import Dataset
-from .column_fit import ColumnFit, FixedColumnsTable
-from .delayed_loading import DelayedLoading
-from .formatting import ago
+from tui.backend.core.models import Dataset
+from tui.widgets.column_fit import ColumnFit, FixedColumnsTable
+from tui.widgets.delayed_loading import DelayedLoading
+from tui.widgets.formatting import ago
 
 HIGHLIGHT_DEBOUNCE_S = 0.2
 

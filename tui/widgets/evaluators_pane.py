@@ -14,9 +14,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from ..backend.models import Rule, WorkspaceEvaluator
-from .column_fit import CELL_PADDING, SCROLLBAR, ColumnFit, FixedColumnsTable
-from .formatting import ago, rate
+from tui.backend.core.models import Rule, WorkspaceEvaluator
+from tui.widgets.column_fit import CELL_PADDING, SCROLLBAR, ColumnFit, FixedColumnsTable
+from tui.widgets.formatting import ago, rate
 
 SyncState = Literal["not uploaded", "in sync", "changed", "unknown"]
 
@@ -41,7 +41,7 @@ class LocalFunction:
     @property
     def kind(self) -> str:
         # Imported here: the loader is not needed for the first frame.
-        from ..backend.loader import function_kind
+        from tui.backend.source.loader import function_kind
 
         return function_kind(self.signature, self.is_async, self.is_judge)
 

@@ -8,10 +8,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from ..backend.models import Dataset, Example
-from .column_fit import ColumnFit, FixedColumnsTable
-from .delayed_loading import DelayedLoading
-from .formatting import one_line
+from tui.backend.core.models import Dataset, Example
+from tui.widgets.column_fit import ColumnFit, FixedColumnsTable
+from tui.widgets.delayed_loading import DelayedLoading
+from tui.widgets.formatting import one_line
 
 PAGE_SIZE = 200
 CELL_CHARS = 120  # text kept per cell; the column (sized to the pane) shows what fits

@@ -16,9 +16,9 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
-from ..backend.models import ExperimentResult, Score
-from .column_fit import FixedColumnsTable
-from .formatting import one_line
+from tui.backend.core.models import ExperimentResult, Score
+from tui.widgets.column_fit import FixedColumnsTable
+from tui.widgets.formatting import one_line
 
 EXAMPLE_COLUMN = "__example__"
 TARGET_COLUMN = "__target__"

@@ -30,8 +30,8 @@ from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker
 
-from ..backend.errors import EvaltuiError
-from ..backend.events import (
+from tui.backend.core.errors import EvaltuiError
+from tui.backend.core.events import (
     ExampleFinished,
     ExperimentStarted,
     RunCancelled,
@@ -40,10 +40,10 @@ from ..backend.events import (
     RunFinished,
     UploadVerifying,
 )
-from ..backend.gc_hold import hold_full_gc
-from ..backend.models import ExperimentResult, numeric_score
-from ..backend.upload_check import upload_sentence
-from .results_grid import ResultsGrid
+from tui.backend.core.models import ExperimentResult, numeric_score
+from tui.backend.runs.gc_hold import hold_full_gc
+from tui.backend.runs.upload_check import upload_sentence
+from tui.widgets.results_grid import ResultsGrid
 
 GRID_INTERVAL_S = 0.5  # while running, new rows reach the grid at most this often (see flush)
 
@@ -446,7 +446,7 @@ class RunnerPane(Vertical):
         backend = self._backend()
         if backend is None:
             return None
-        from ..backend.runner import Runner
+        from tui.backend.runs.runner import Runner
 
         self._runner = Runner(backend)
         self._keep_rows = keep_rows
@@ -531,7 +531,7 @@ class RunnerPane(Vertical):
         if self.running:
             self.notify("An experiment is already running; cancel it first (escape).", severity="warning")
             return
-        from ..modals.start_experiment import StartExperimentModal, StartRequest
+        from tui.modals.start_experiment import StartExperimentModal, StartRequest
 
         preset = StartRequest(dataset=self.preferred_dataset) if self.preferred_dataset else None
         self.app.push_screen(StartExperimentModal(self.backend_getter, self.evaluator_dir, preset=preset),
@@ -540,7 +540,7 @@ class RunnerPane(Vertical):
     def _start_requested(self, request: Any) -> None:
         if request is None:
             return
-        from ..backend.runner import RunOptions
+        from tui.backend.runs.runner import RunOptions
 
         self.start(RunOptions(dataset=request.dataset, target=request.target, evaluators=list(request.evaluators),
                               prefix=request.prefix, max_concurrency=request.max_concurrency,
@@ -568,7 +568,7 @@ class RunnerPane(Vertical):
         experiment_id = self._current("re-score")
         if experiment_id is None:
             return
-        from ..modals.start_experiment import StartExperimentModal
+        from tui.modals.start_experiment import StartExperimentModal
 
         def chosen(request: Any) -> None:
             if request is not None:
@@ -578,7 +578,7 @@ class RunnerPane(Vertical):
                                                   title=f"Re-score {self.stats.name}"), chosen)
 
     def action_open_experiments(self, compare_with: str | None = None) -> None:
-        from ..screens.experiments_screen import ExperimentsScreen
+        from tui.screens.experiments_screen import ExperimentsScreen
 
         def opened(experiment_id: str | None) -> None:
             if experiment_id:
@@ -595,7 +595,7 @@ class RunnerPane(Vertical):
         experiment_id = self._current("export")
         if experiment_id is None:
             return
-        from ..screens.experiments_screen import export_in_worker
+        from tui.screens.experiments_screen import export_in_worker
 
         export_in_worker(self, self.backend_getter, [experiment_id], self.export_dir)
 
@@ -605,7 +605,7 @@ class RunnerPane(Vertical):
         result = self.stats.results.get(event.example_id)
         if result is None:
             return
-        from ..modals.result_cell_modal import ResultCellModal
+        from tui.modals.result_cell_modal import ResultCellModal
 
         self.app.push_screen(ResultCellModal(result, event.key))
 

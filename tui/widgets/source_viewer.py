@@ -20,8 +20,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static, TextArea
 
-from ..backend.models import KIND_LABELS, Rule, WorkspaceEvaluator
-from .formatting import rate
+from tui.backend.core.models import KIND_LABELS, Rule, WorkspaceEvaluator
+from tui.widgets.formatting import rate
 
 LANGUAGE = "python"
 CODE_LANGUAGES = ("python", "javascript")

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidInput
-from .models import Example, numeric_score
+from tui.backend.core.errors import InvalidInput
+from tui.backend.core.models import Example, numeric_score
 
 if TYPE_CHECKING:
-    from .base import Backend
+    from tui.backend.workspace.base import Backend
 
 INPUT_PREVIEW_CHARS = 40
 NOTE_CHARS = 120
@@ -161,8 +161,7 @@ def test_evaluator(
 ) -> TestReport:
     """Score up to `limit` examples as good and bad pairs; `ok` when good beats bad with no errors."""
     from evaluators import normalize
-
-    from .loader import load_evaluator
+    from tui.backend.source.loader import load_evaluator
 
     if limit < 1:
         raise InvalidInput(f"The limit must be at least 1, not {limit}.")
@@ -174,8 +173,8 @@ def test_evaluator(
 def test_rule(backend: Backend, name: str, dataset: str, limit: int = 10, timeout: float | None = 30.0) -> TestReport:
     """The same good-vs-bad test for a workspace rule (Python code, or an LLM judge run through
     ChatOpenAI with the rule's prompt, schema and model), before it is enabled."""
-    from .ops import find_rule
-    from .runner import load_rule_evaluator
+    from tui.backend.rules.ops import find_rule
+    from tui.backend.runs.runner import load_rule_evaluator
 
     if limit < 1:
         raise InvalidInput(f"The limit must be at least 1, not {limit}.")

@@ -4,7 +4,7 @@ A file is read and parsed once (`parse_evaluator_file`); `list_functions` works 
 To load or bundle one function we compute its *slice*: the module-level statements it needs
 (imports, constants, classes, helpers, transitively, in file order, plus `from __future__`
 imports). `load_evaluator` executes only that slice in a fresh module, so `print("boom")`,
-file writes or `raise SystemExit` elsewhere in the file never run. `tui.backend.bundle` turns the
+file writes or `raise SystemExit` elsewhere in the file never run. `tui.backend.source.bundle` turns the
 same slice into the code uploaded as a LangSmith code rule.
 
 Accepted signatures (decided to match what LangSmith code rules and the SDK do, but strictly):
@@ -34,7 +34,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal
 
-from tui.backend.errors import EvaluatorLoadError
+from tui.backend.core.errors import EvaluatorLoadError
 
 Signature = Literal["method1", "method2"]
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef

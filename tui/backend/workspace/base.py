@@ -2,16 +2,17 @@
 
 Two implementations: `local.LocalBackend` (embedded SQLite, the default) and
 `langsmith.LangSmithBackend` (a real `langsmith.Client`). Both raise only
-`tui.backend.errors.EvaltuiError` subclasses, whose messages are user-facing.
+`tui.backend.core.errors.EvaltuiError` subclasses, whose messages are user-facing.
 Methods are synchronous; the app calls them from thread workers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-from .models import (
+from tui.backend.core.models import (
     Dataset,
     Example,
     Experiment,
@@ -25,9 +26,24 @@ from .models import (
 BackendKind = Literal["local", "langsmith"]
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a workspace does itself, so callers ask it instead of checking which backend it is."""
+
+    #: The workspace scores new experiments of a dataset with its rules (LangSmith's server does;
+    #: on the local workspace evaltui's runner runs them).
+    applies_rules: bool
+    #: An experiment's results travel as traced runs: `tracing_client()` sends them and
+    #: `verify_uploads(...)` checks afterwards what arrived. Otherwise `record_results` stores them.
+    traces_runs: bool
+    #: The rule kinds that score a dataset's new experiments.
+    scoring_rule_kinds: tuple[str, ...]
+
+
 @runtime_checkable
 class Backend(Protocol):
     kind: BackendKind
+    capabilities: Capabilities
 
     # -- identity, for the status bar -------------------------------------------------
     def describe(self) -> str:

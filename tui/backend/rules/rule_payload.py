@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import InvalidInput
-from .models import Rule, RuleKind, RuleSpec
+from tui.backend.core.errors import InvalidInput
+from tui.backend.core.models import Rule, RuleKind, RuleSpec
 
 #: The columns a PATCH replaces (the rest of the rule is server-owned).
 REPLACE_COLUMNS: tuple[str, ...] = (

@@ -2,7 +2,7 @@
 
 Datasets, examples and projects go through the SDK's paginated generators (consumed lazily).
 The SDK has no run-rule methods, so rules use `client.request_with_retries` on `/runs/rules`.
-Every SDK / HTTP failure is translated into a `tui.backend.errors` exception whose message is a
+Every SDK / HTTP failure is translated into a `tui.backend.core.errors` exception whose message is a
 sentence for the user and never contains the API key.
 
 `langsmith` is imported lazily (inside functions): it costs about a second to import.
@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import errors
-from .models import (
+from tui.backend.core import errors
+from tui.backend.core.models import (
     Dataset,
     Example,
     Experiment,
@@ -29,9 +29,10 @@ from .models import (
     Score,
     WorkspaceEvaluator,
 )
-from .rule_payload import create_body, replace_body, rule_from_payload
-from .upload_check import OnWait, UploadCheck, wait_for_uploads
-from .workspace_evaluators import evaluator_from_payload
+from tui.backend.rules.rule_payload import create_body, replace_body, rule_from_payload
+from tui.backend.runs.upload_check import OnWait, UploadCheck, wait_for_uploads
+from tui.backend.workspace.base import Capabilities
+from tui.backend.workspace.workspace_evaluators import evaluator_from_payload
 
 if TYPE_CHECKING:  # pragma: no cover
     import langsmith
@@ -135,6 +136,8 @@ class LangSmithBackend:
     """
 
     kind = "langsmith"
+    capabilities = Capabilities(applies_rules=True, traces_runs=True,
+                                scoring_rule_kinds=("python", "javascript", "llm"))
 
     def __init__(
         self,

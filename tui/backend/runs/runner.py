@@ -38,9 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from evaluators import judge_cache
-
-from . import errors
-from .events import (
+from tui.backend.core import errors
+from tui.backend.core.events import (
     ExampleFinished,
     ExampleStarted,
     ExperimentStarted,
@@ -53,10 +52,10 @@ from .events import (
     UploadVerifying,
     null_sink,
 )
-from .gc_hold import holding_full_gc
-from .models import Example, Experiment, ExperimentResult, Rule, Score, numeric_score
-from .targets import LoadedTarget, TargetLoadError, load_target  # noqa: F401 - re-exported
-from .upload_check import SendFailures
+from tui.backend.core.models import Example, Experiment, ExperimentResult, Rule, Score, numeric_score
+from tui.backend.runs.gc_hold import holding_full_gc
+from tui.backend.runs.targets import LoadedTarget, TargetLoadError, load_target  # noqa: F401 - re-exported
+from tui.backend.runs.upload_check import SendFailures
 
 EvaluatorSpec = Any  # a callable, an evaluators.NormalizedEvaluator, or "file.py:fn" / "module:fn"
 
@@ -164,7 +163,7 @@ def _load_evaluator_spec(spec: str) -> tuple[Callable, str]:
             f"Evaluator {text!r} must look like `path/to/file.py:function` or `package.module:function`."
         )
     if where.endswith(".py") or "/" in where or "\\" in where:
-        from .loader import load_evaluator
+        from tui.backend.source.loader import load_evaluator
 
         loaded = load_evaluator(Path(where).expanduser(), func)
         return loaded.fn, loaded.name
@@ -222,8 +221,7 @@ def _rules_for_dataset(backend, dataset_id: str) -> list[Rule]:
     """Enabled rules that score the dataset's experiments. On LangSmith the server applies every
     evaluator kind; locally Python code and LLM-judge rules run (through ChatOpenAI with the rule's
     prompt, schema and model), JavaScript ones are LangSmith's to run, actions-only ones score nothing."""
-    local = getattr(backend, "kind", "local") == "local"
-    runnable = ("python", "llm") if local else ("python", "javascript", "llm")
+    runnable = backend.capabilities.scoring_rule_kinds
     return [r for r in backend.list_rules() if r.is_enabled and r.dataset_id == dataset_id and r.kind in runnable]
 
 
@@ -513,14 +511,15 @@ class Runner:
 
     @property
     def is_local(self) -> bool:
-        return getattr(self.backend, "kind", "local") != "langsmith"
+        """evaltui itself runs the rules and stores the results (the workspace neither applies
+        rules nor receives traced runs)."""
+        return not self.backend.capabilities.traces_runs
 
     def _sdk_client(self):
-        if not self.is_local:
+        if self.backend.capabilities.traces_runs:
             # Uploads through the SDK's batcher: a failed upload must not stop the run (see
             # LangSmithBackend.tracing_client); what went missing is checked after the run.
-            make = getattr(self.backend, "tracing_client", None)
-            return make() if make is not None else self.backend.client
+            return self.backend.tracing_client()
         if self._client is None:
             self._client = _offline_client()
         return self._client
@@ -606,7 +605,7 @@ class Runner:
     def _rule_evaluator(self, spec: str, timeout: float | None):
         """`rule:NAME`: a workspace rule (Python code or LLM judge) run here, on any dataset, so a
         LangSmith rule can be checked before it is enabled."""
-        from .ops import find_rule
+        from tui.backend.rules.ops import find_rule
 
         name = spec.strip()[len("rule:"):]
         rule = find_rule(self.backend, name)
@@ -950,7 +949,7 @@ def _fresh_openai_clients() -> None:
 
 def _use_judge_cache(on: bool) -> tuple[Any, dict[str, int]]:
     """Install $EVALTUI_HOME's judge cache and turn it on or off for this run's context."""
-    from .config import evaltui_home
+    from tui.backend.core.config import evaltui_home
 
     cache = judge_cache.install(evaltui_home() / "judge-cache.sqlite3")
     return judge_cache.caching.set(on), cache.stats()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from .models import ExperimentResult, Score
+from tui.backend.core.models import ExperimentResult, Score
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .models import WorkspaceEvaluator
+from tui.backend.core.models import WorkspaceEvaluator
 
 
 def _binding(rule: dict) -> str | None:

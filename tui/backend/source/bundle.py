@@ -4,7 +4,7 @@ LangSmith runs a function named `perform_eval(run, example)` synchronously, in a
 standard library plus numpy, pandas, jsonschema, scipy and scikit-learn, and no network access
 (docs.langchain.com/langsmith/code-evaluator). The bundle is:
 
-- the module-level statements the function needs (`tui.backend.loader.compute_slice`), copied as
+- the module-level statements the function needs (`tui.backend.source.loader.compute_slice`), copied as
   written (comments inside them kept) and in file order;
 - a sync Method-2 function renamed to `perform_eval` (plus `name = perform_eval` if something
   refers to it by its old name, e.g. recursion);
@@ -24,8 +24,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.backend.errors import EvaluatorLoadError
-from tui.backend.loader import (
+from tui.backend.core.errors import EvaluatorLoadError
+from tui.backend.source.loader import (
     ModuleSlice,
     ParsedFile,
     _bound_names,

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidInput
-from .loader import ParsedFile, find_function, parse_evaluator_file
+from tui.backend.core.errors import InvalidInput
+from tui.backend.source.loader import ParsedFile, find_function, parse_evaluator_file
 
 _PARAM_ROOTS = {
     ("run", "outputs"): "outputs",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import EvaltuiError
+from tui.backend.core.errors import EvaltuiError
 
 DEMO_TARGET = "demo"
 
@@ -49,7 +49,7 @@ def load_target(target: str | Callable[..., Any]) -> LoadedTarget:
         raise TargetLoadError("The target is empty: give `file.py:function`, `module:function` or `demo`.")
     text = target.strip()
     if text == DEMO_TARGET:
-        from . import demo_agent
+        from tui.backend import demo_agent
 
         fn = getattr(demo_agent, "arun_agent", None) or demo_agent.run_agent
         return _wrap(fn, spec=DEMO_TARGET, name="demo_agent")

@@ -27,8 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import InvalidInput, NotFound, WorkspaceError
-from .models import (
+from tui.backend.core.errors import InvalidInput, NotFound, WorkspaceError
+from tui.backend.core.models import (
     Dataset,
     Example,
     Experiment,
@@ -39,8 +39,9 @@ from .models import (
     Score,
     WorkspaceEvaluator,
 )
-from .rule_payload import create_body, kind_of, replace_body, rule_from_payload, settings_from_payload
-from .workspace_evaluators import evaluator_from_payload
+from tui.backend.rules.rule_payload import create_body, kind_of, replace_body, rule_from_payload, settings_from_payload
+from tui.backend.workspace.base import Capabilities
+from tui.backend.workspace.workspace_evaluators import evaluator_from_payload
 
 T = TypeVar("T")
 
@@ -175,6 +176,8 @@ class LocalBackend:
     """`Backend` on an SQLite file (created and seeded on first open)."""
 
     kind = "local"
+    # Locally evaltui's runner runs Python and LLM-judge rules; JavaScript ones are LangSmith's.
+    capabilities = Capabilities(applies_rules=False, traces_runs=False, scoring_rule_kinds=("python", "llm"))
 
     def __init__(self, db_path: Path | str, *, busy_timeout_ms: int = 5000, seed: bool = True):
         self.db_path = Path(db_path).expanduser()
@@ -357,7 +360,7 @@ class LocalBackend:
 
     # -- seeding ----------------------------------------------------------------------------
     def _insert_seed(self, conn: sqlite3.Connection) -> None:
-        from .seed_data import DEMO_PROJECT, DEMO_WORKSPACE_EVALUATORS, demo_datasets
+        from tui.backend.workspace.seed_data import DEMO_PROJECT, DEMO_WORKSPACE_EVALUATORS, demo_datasets
 
         for dataset in demo_datasets():
             dataset_id = self._insert_dataset(conn, dataset.name, dataset.description)

@@ -21,8 +21,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from .bundle import ENTRY_POINT, SANDBOX_PACKAGES
-from .models import Example
+from tui.backend.core.models import Example
+from tui.backend.source.bundle import ENTRY_POINT, SANDBOX_PACKAGES
 
 CODE_FILENAME = "<uploaded evaluator>"
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import Ambiguous, EvaltuiError, InvalidInput, NotFound
-from .models import Rule, RuleSpec
+from tui.backend.core.errors import Ambiguous, EvaltuiError, InvalidInput, NotFound
+from tui.backend.core.models import Rule, RuleSpec
 
 if TYPE_CHECKING:
-    from .base import Backend
+    from tui.backend.workspace.base import Backend
 
 UploadAction = Literal["created", "replaced"]
 
@@ -155,9 +155,9 @@ def plan_upload(
     An LLM judge (`ChatOpenAI(...).with_structured_output(...)`) becomes an LLM-as-judge rule
     (`judge_rule`) unless `as_code`; it replaces only an LLM rule.
     """
-    from .bundle import bundle_for_upload
-    from .judge_rule import judge_rule_for
-    from .loader import parse_evaluator_file
+    from tui.backend.rules.judge_rule import judge_rule_for
+    from tui.backend.source.bundle import bundle_for_upload
+    from tui.backend.source.loader import parse_evaluator_file
 
     validate_name(name)
     rate = validate_sample_rate(sample_rate) if sample_rate is not None else None
@@ -223,7 +223,7 @@ SANDBOX_EXAMPLES = 2
 
 def sandbox_report(backend: Backend, code: str, dataset_id: str | None, label: str) -> Any:
     """Run the code on the bound dataset's first examples as the LangSmith sandbox would."""
-    from .sandbox_check import SandboxReport, check_in_sandbox
+    from tui.backend.rules.sandbox_check import SandboxReport, check_in_sandbox
 
     if not dataset_id:
         return SandboxReport(label, skipped=f"the rule scores a project ({label}); there are no examples to try.")

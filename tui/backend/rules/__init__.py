@@ -1,0 +1,1 @@
+"""Run rules: their wire shape (`rule_payload`), plan / apply / delete of uploads (`ops`), what a judge uploads as (`judge_rule`), the sandbox check before upload (`sandbox_check`) and testing against a dataset (`tester`)."""

@@ -1,0 +1,1 @@
+"""Where evaluators, datasets and experiments live: the `Backend` protocol (`base`), the factory that picks one (`factory`), the embedded SQLite workspace (`local`, seeded by `seed_data` with `samples/`) and LangSmith (`langsmith`), and the wire shape of workspace evaluators."""
