@@ -41,7 +41,7 @@ KEYS = ("exact_match", "helpfulness", "trajectory")
 
 class BenchApp(App[None]):
     def compose(self) -> ComposeResult:
-        yield RunnerPane(lambda: None)
+        yield RunnerPane()
 
     def on_mount(self) -> None:
         self.query_one(RunnerPane).grid.focus()

@@ -22,14 +22,9 @@ from .judges import (
     judge_model_name,
 )
 from .llm_judge import LLMJudge, rule_judge
-from .normalize import (
-    MAX_COMMENT_CHARS,
-    NormalizedEvaluator,
-    error_result,
-    normalize,
-    normalize_result,
-    signature_of,
-)
+from .normalize import NormalizedEvaluator, normalize
+from .results import MAX_COMMENT_CHARS, error_result, normalize_result
+from .signature import signature_of
 from .single_step import single_step_evaluator, single_step_match
 from .trajectory import (
     compare_trajectories,

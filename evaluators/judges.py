@@ -22,6 +22,7 @@ import threading
 from typing import Annotated, Any, TypedDict
 
 from ._fields import as_text, first_present, section
+from .env import EnvNumberError, number_from_env
 from .exact_match import RESPONSE_FIELDS
 from .llm_judge import LLMJudge
 
@@ -100,17 +101,11 @@ def judge_model_name() -> str:
     return os.environ.get("EVALTUI_JUDGE_MODEL") or DEFAULT_JUDGE_MODEL
 
 
-def _env_number(name: str, default: float, cast: type) -> Any:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
+def _env_number(name: str, default: float, cast: type, unit: str = "") -> Any:
     try:
-        value = cast(raw)
-    except ValueError:
-        raise JudgeUnavailable(f"{name} must be a number, got {raw!r}.") from None
-    if value < 0:
-        raise JudgeUnavailable(f"{name} must not be negative, got {raw!r}.")
-    return value
+        return number_from_env(name, default, cast, unit=unit)
+    except EnvNumberError as exc:
+        raise JudgeUnavailable(str(exc)) from None
 
 
 def get_judge(schema: Any, *, model: str | None = None, temperature: float = 0.0) -> Any:
@@ -123,7 +118,7 @@ def get_judge(schema: Any, *, model: str | None = None, temperature: float = 0.0
     model = model or judge_model_name()
     base_url = os.environ.get("OPENAI_BASE_URL") or None
     max_retries = int(_env_number("EVALTUI_JUDGE_MAX_RETRIES", 2, int))
-    timeout = float(_env_number("EVALTUI_JUDGE_TIMEOUT", 60.0, float))
+    timeout = float(_env_number("EVALTUI_JUDGE_TIMEOUT", 60.0, float, "seconds"))
     schema_key = json.dumps(schema, sort_keys=True) if isinstance(schema, dict) else schema
     key = (schema_key, model, temperature, base_url, max_retries, timeout)
     try:
@@ -158,9 +153,12 @@ def _build_judge(schema: Any, model: str, base_url: str | None, max_retries: int
     extra: dict[str, Any] = {}
     if http_async_client is not None:
         extra["http_async_client"] = http_async_client
+    from .judge_cache import grade_cached
+
     llm = ChatOpenAI(model=model, temperature=temperature, base_url=base_url, max_retries=max_retries,
                      timeout=timeout, **extra)
-    return llm.with_structured_output(schema, method="json_schema", strict=True)
+    judge = llm.with_structured_output(schema, method="json_schema", strict=True)
+    return grade_cached(judge, llm, schema)
 
 
 def _async_http_client(timeout: float) -> Any:

@@ -12,14 +12,6 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import TextIO
 
-CANCELLED_EXIT = 130
-
-
-def default_evaluator_dir(home: Path) -> Path:
-    """./evaluators when it exists (a project checkout), else the workspace's own copy."""
-    here = Path.cwd() / "evaluators"
-    return here if here.is_dir() else home / "evaluators"
-
 
 def _redact(text: str, secrets: Sequence[str | None]) -> str:
     """Belt and braces: a key must never reach the terminal, even inside a library's message."""
@@ -47,7 +39,8 @@ def main(
     err = stderr if stderr is not None else sys.stderr
     inp = stdin if stdin is not None else sys.stdin
 
-    from tui.cli import build_parser
+    from tui.cli import CliContext, build_parser, run_command
+    from tui.cli.context import CANCELLED_EXIT
 
     parser = build_parser()
     try:
@@ -57,7 +50,6 @@ def main(
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
 
     from tui.backend.core.config import Settings, load_env_files
-    from tui.cli_support import CliContext
 
     ctx: CliContext | None = None
     try:
@@ -66,8 +58,6 @@ def main(
         if getattr(args, "handler", None) is None:
             return _start_app(settings, args.dir)
         ctx = CliContext(settings=settings, stdout=out, stderr=err, stdin=inp)
-        from tui.cli import run_command
-
         return run_command(args, ctx)
     except KeyboardInterrupt:
         print("Cancelled.", file=err, flush=True)
@@ -84,6 +74,7 @@ def main(
 
 def _start_app(settings, evaluator_dir: str | None) -> int:
     from tui.app import run_app
+    from tui.backend.core.config import default_evaluator_dir
 
     directory = Path(evaluator_dir).expanduser() if evaluator_dir else default_evaluator_dir(settings.home)
     return run_app(settings, directory)

@@ -20,18 +20,14 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.backend.core.config import Settings
+from tui.backend.core.config import Settings, default_evaluator_dir
 from tui.backend.core.errors import describe_error
+from tui.keymap import KEYMAP_FILE, binding_keys, load_keymap
 from tui.screens.startup_screen import StartupScreen
 
 if TYPE_CHECKING:
+    from tui.backend.workspace.base import Backend
     from tui.screens.main_screen import MainScreen
-
-
-def default_evaluator_dir(settings: Settings) -> Path:
-    """`./evaluators` when it exists, else the sample files under `$EVALTUI_HOME/evaluators`."""
-    local = Path.cwd() / "evaluators"
-    return local if local.is_dir() else settings.home / "evaluators"
 
 
 BackendListener = Callable[[str | None, str | None], None]
@@ -52,7 +48,7 @@ class EvalTuiCommands(Provider):
         for namespace, bindings in targets:
             for b in bindings:
                 assert isinstance(b, Binding)
-                key = app.get_key_display(Binding(b.key.split(",")[0], ""))
+                key = app.get_key_display(Binding(binding_keys(app.keymap, b).split(",")[0], ""))
                 entries.append(
                     (b.description, partial(namespace.run_action, b.action), f"{b.tooltip or b.description} ({key})")
                 )
@@ -81,11 +77,15 @@ class EvalTuiApp(App[int]):
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave evaltui"),
     ]
 
-    def __init__(self, settings: Settings, evaluator_dir: Path | None = None, backend: Any = None) -> None:
+    def __init__(self, settings: Settings, evaluator_dir: Path | None = None,
+                 backend: Backend | None = None) -> None:
         super().__init__()
         self.settings = settings
-        self.evaluator_dir = Path(evaluator_dir) if evaluator_dir else default_evaluator_dir(settings)
-        self.backend = backend
+        self.evaluator_dir = Path(evaluator_dir) if evaluator_dir else default_evaluator_dir(settings.home)
+        #: the open workspace, None until it has opened; widgets reach it via `backend_access`
+        self.backend: Backend | None = backend
+        #: binding id -> keys, from `$EVALTUI_HOME/keymap.toml` (see `tui.keymap`)
+        self.keymap: dict[str, str] = {}
         self._owns_backend = backend is None
         self.sub_title = "LangSmith" if settings.backend == "langsmith" else "local workspace"
         self._main_screen: MainScreen | None = None
@@ -105,9 +105,19 @@ class EvalTuiApp(App[int]):
         return self._main_screen
 
     def on_mount(self) -> None:
+        self.load_user_keymap()
         startup = StartupScreen(self.settings.backend, self.settings.masked_key)
         self.push_screen(startup)
         self.call_after_refresh(self._after_first_frame, startup)
+
+    def load_user_keymap(self) -> None:
+        """Apply `$EVALTUI_HOME/keymap.toml`; a bad file is a notification, never a crash."""
+        keymap, problem = load_keymap(self.settings.home / KEYMAP_FILE)
+        self.keymap = keymap
+        if keymap:
+            self.set_keymap(keymap)
+        if problem:
+            self.notify(problem, title="Keymap", severity="warning", timeout=15)
 
     def _after_first_frame(self, startup: StartupScreen) -> None:
         if self.backend is None:

@@ -331,7 +331,7 @@ async def test_after_an_upload_keys_act_on_the_row_under_the_cursor(local_app, e
     """Issue 11: after an upload the selection jumped to the first rule while the cursor stayed on
     the function, so `d` offered to delete 'Exact Match'. The target is the highlighted row."""
     from tests.functional.conftest import select_local as _select
-    from tui.widgets.evaluators_pane import LocalFunction
+    from tui.backend.source.functions import LocalFunction
 
     _seed_rule(evaltui_home, "Exact Match")
     async with local_app.run_test(size=SIZE) as pilot:

@@ -11,8 +11,9 @@ from textual.widgets import DataTable
 
 from tests.functional.test_runner_pane import HarnessApp, wait_until
 from tui.backend.core.models import ExperimentResult, Score
+from tui.backend.runs.compare import compare_results
 from tui.backend.workspace.local import LocalBackend
-from tui.screens.compare_screen import CompareScreen, compare_results
+from tui.screens.compare_screen import CompareScreen
 from tui.screens.experiments_screen import ExperimentsScreen
 from tui.widgets.runner_pane import RunnerPane
 

@@ -42,7 +42,7 @@ class HarnessApp(App[None]):
                               rule_seed=1)
 
     def compose(self) -> ComposeResult:
-        yield RunnerPane(lambda: self.backend, **self.pane_args)
+        yield RunnerPane(**self.pane_args)
 
     def on_mount(self) -> None:
         self.query_one(RunnerPane).grid.focus()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import importlib.util
 import inspect
 import json
@@ -17,9 +18,10 @@ from typing import Any
 
 import pytest
 
+from evaluators.signature import signature_of
 from tui.backend.core.errors import EvaluatorLoadError
 from tui.backend.source.bundle import Bundle, bundle_for_upload
-from tui.backend.source.loader import list_functions
+from tui.backend.source.discovery import list_functions
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "seed_evaluators.py"
@@ -120,14 +122,15 @@ def method1_to_method2(result: Any, name: str) -> Any:
 
 def original_score(fn: Any, run: dict, example: dict) -> Any:
     params = inspect.signature(fn).parameters
-    if "run" in params:
+    method2 = signature_of(fn) == "method2"  # the one rule: `(r, e)` is Method 2 too
+    if method2:
         result = fn(run, example)
     else:
         available = {"inputs": run["inputs"], "outputs": run["outputs"], "reference_outputs": example["outputs"]}
         result = fn(**{k: v for k, v in available.items() if k in params})
     if inspect.isawaitable(result):
         result = asyncio.run(result)
-    return result if "run" in params else method1_to_method2(result, fn.__name__)
+    return result if method2 else method1_to_method2(result, fn.__name__)
 
 
 def exec_bundle(bundle: Bundle) -> dict:
@@ -384,6 +387,19 @@ def test_method2_already_named_perform_eval(tmp_path: Path) -> None:
     assert bundle_for_upload(path, "perform_eval").code == path.read_text()
 
 
+def test_method2_with_other_parameter_names_gets_an_adapter(tmp_path: Path) -> None:
+    """Issue 12: `(r, e)` is Method 2 (the SDK's rule) for uploads too, where it used to be refused.
+    LangSmith calls `perform_eval(run, example)`, so the function keeps its name behind an adapter."""
+    path = tmp_path / "short.py"
+    path.write_text("def ev(r, e):\n    return {'same': r['outputs'] == e['outputs']}\n")
+    bundle = bundle_for_upload(path, "ev")
+    assert bundle.code.startswith(path.read_text())
+    perform_eval = exec_bundle(bundle)["perform_eval"]
+    assert list(inspect.signature(perform_eval).parameters) == ["run", "example"]
+    assert perform_eval({"outputs": {"a": 1}}, {"outputs": {"a": 1}}) == {"same": True}
+    assert perform_eval(*ANSWERS[2]) == {"same": False}
+
+
 # ---------------------------------------------------------------------------- the judge, end to end
 
 
@@ -454,6 +470,13 @@ def _library_functions() -> list[tuple[Path, str]]:
     return found
 
 
+def _plain(value: Any) -> Any:
+    """A dataclass instance as its class name and fields: the bundle defines its own copy of the class."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return type(value).__qualname__, dataclasses.asdict(value)
+    return value
+
+
 def test_library_evaluators_bundle_like_the_originals() -> None:
     """Deterministic evaluators of the `evaluators` package (written in parallel) bundle faithfully."""
     functions = _library_functions()
@@ -478,7 +501,7 @@ def test_library_evaluators_bundle_like_the_originals() -> None:
                 got: Any = perform_eval(copy.deepcopy(run), copy.deepcopy(example))
             except Exception as exc:  # noqa: BLE001
                 got = type(exc)
-            assert got == expected, (path.name, name, run, example)
+            assert _plain(got) == _plain(expected), (path.name, name, run, example)
         checked += 1
     if not checked:
         pytest.skip("no library evaluator bundles without warnings yet")

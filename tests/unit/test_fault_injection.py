@@ -22,7 +22,7 @@ from tui.backend.core.config import Settings
 from tui.backend.core.errors import EvaltuiError
 from tui.backend.workspace.langsmith import LangSmithBackend
 from tui.cli import build_parser, run_command
-from tui.cli_support import CliContext
+from tui.cli.context import CliContext
 
 DATASET = "Faulty Dataset"
 NAMES = ("Alpha", "Beta", "Gamma")

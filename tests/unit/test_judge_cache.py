@@ -81,3 +81,35 @@ def test_cache_info_and_clear(openai_env, evaltui_home, tmp_path):
     cleared = run_cli("cache", "clear", "--yes")
     assert cleared.code == 0 and "Cleared 4" in cleared.out
     assert "0 calls" in run_cli("cache", "info").out
+
+
+# -- judges evaltui builds (get_judge: the library's judges, LLMJudge, LLM rules): parsed grades --
+
+def _library(*extra: str):
+    r = run_cli("run", "--dataset", "Skills: Final Response", "--target", "demo", "--limit", "4",
+                "--evaluators", "evaluators:accuracy_evaluator,evaluators:accuracy_judge", "--json", *extra)
+    assert r.code == 0, r.err
+    return json.loads(r.out)
+
+
+def test_library_judges_rerun_from_stored_grades(openai_env, evaltui_home, monkeypatch):
+    first = _library()
+    calls = len(openai_env.chat_requests())
+    assert calls == 8 and first["judge_cache"] == {"hits": 0, "misses": 8}  # one tier counts each call
+    second = _library()
+    assert len(openai_env.chat_requests()) == calls
+    assert second["judge_cache"] == {"hits": 8, "misses": 0}
+    assert second["summary"] == first["summary"]
+    info = run_cli("cache", "info")
+    assert info.code == 0 and "8 calls" in info.out  # grades only: LangChain's tier stored nothing
+    monkeypatch.setenv("EVALTUI_JUDGE_MODEL", "gpt-4.1-mini")  # the model is part of the key
+    assert _library()["judge_cache"] == {"hits": 4, "misses": 4}  # accuracy_judge names its own model
+    assert len(openai_env.chat_requests()) == calls + 4
+
+
+def test_library_judge_errors_are_never_stored(openai_env, evaltui_home):
+    openai_env.mode = "broken_json"
+    assert _library()["evaluator_errors"] == 12  # accuracy_judge scores two fields: 4 + 4 x 2
+    openai_env.mode = "ok"
+    doc = _library()
+    assert doc["judge_cache"] == {"hits": 0, "misses": 8} and doc["evaluator_errors"] == 0

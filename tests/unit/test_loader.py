@@ -1,4 +1,5 @@
-"""tui.backend.source.loader: listing by AST, loading only the needed slice, and every error message."""
+"""tui.backend.source (discovery, parse, slice, loader): listing by AST, loading only the needed slice, and every
+error message."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from tui.backend.core.errors import EvaluatorLoadError
-from tui.backend.source.loader import FunctionInfo, list_functions, load_evaluator
+from tui.backend.source.discovery import list_functions
+from tui.backend.source.functions import FunctionInfo
+from tui.backend.source.loader import load_evaluator
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "seed_evaluators.py"
@@ -81,7 +84,7 @@ def test_list_functions_classifies_signatures() -> None:
     sigs = {info.name: info.signature for info in list_functions(BAD)}
     assert sigs == {
         "three_args": None,
-        "renamed": None,
+        "renamed": "method2",  # (r, e): two positional parameters, called as (run, example) like the SDK does
         "extra_required": None,
         "no_args": None,
         "exact_match": "method2",
@@ -302,10 +305,19 @@ def test_error_wrong_signature_shows_actual_and_accepted() -> None:
     )
 
 
-def test_error_two_positional_params_with_other_names() -> None:
-    message = _load_error(BAD, "renamed")
-    assert "renamed(r, e)" in message
-    assert "passes the two arguments by the names `run` and `example`; rename 'r' and 'e' to run and example" in message
+def test_two_positional_params_with_other_names_are_method2_as_in_the_sdk(tmp_path: Path) -> None:
+    """Issue 12 changed this on purpose: `def ev(r, e)` used to be refused for `file.py:ev` (asking to
+    rename the parameters) while `module:ev` ran it as Method 2. One rule now decides both
+    (`evaluators.signature`, the SDK's): any two positional parameters are called as (run, example)."""
+    from evaluators import normalize, signature_of
+
+    assert load_evaluator(BAD, "renamed").signature == "method2"
+    path = tmp_path / "short_names.py"
+    path.write_text("def ev(r, e):\n    return {'same': r['outputs']['x'] == e['outputs']['x']}\n")
+    loaded = load_evaluator(path, "ev")
+    assert loaded.signature == signature_of(loaded.fn) == "method2"
+    scored = normalize(loaded.fn).score_sync({"outputs": {"x": 1}}, {"outputs": {"x": 1}})
+    assert scored == [{"key": "same", "score": True, "comment": None}]
 
 
 @pytest.mark.parametrize("name", ["extra_required", "no_args"])
@@ -344,7 +356,7 @@ def test_error_import_of_missing_package(tmp_path: Path) -> None:
 
 
 def test_find_evaluators_skips_helpers_and_reports_unreadable_files(tmp_path) -> None:
-    from tui.backend.source.loader import find_evaluators
+    from tui.backend.source.discovery import find_evaluators
 
     (tmp_path / "good.py").write_text(
         "def _helper(x):\n    return x\n\n"

@@ -477,7 +477,7 @@ def test_closed_backend_raises_workspace_error(db_path):
 def test_local_rules_of_every_kind_keep_their_settings_and_only_python_ones_run(tmp_path):
     """The local workspace has the same rule concepts as LangSmith (issue 10)."""
     from tui.backend.core.models import RuleSpec
-    from tui.backend.runs.runner import _rules_for_dataset
+    from tui.backend.runs.rules_local import rules_for_dataset
 
     backend = LocalBackend(tmp_path / "w.sqlite3")
     ds = next(iter(backend.list_datasets()))
@@ -490,7 +490,7 @@ def test_local_rules_of_every_kind_keep_their_settings_and_only_python_ones_run(
                            "code_evaluators": [{"code": "def perform_eval(run, example):\n    return {}\n"}]})
     assert (hook.kind, js.kind, py.kind) == ("actions", "javascript", "python")
     assert hook.side_actions == ("webhook h.example.com/x",) and js.code == "function f() {}"
-    assert [r.name for r in _rules_for_dataset(backend, ds.id)] == ["Py"]
+    assert [r.name for r in rules_for_dataset(backend, ds.id)] == ["Py"]
     updated = backend.update_rule(py.id, RuleSpec("Py", "x = 1\n", 0.4, ds.id), base=py)
     assert updated.code == "x = 1\n" and updated.filters == (("filter", "eq(x, 1)"),)
     assert updated.side_actions == ("webhook h.example.com/py",) and updated.evaluator_version == 2

@@ -15,7 +15,8 @@ import pytest
 from tui.backend.core import events as ev
 from tui.backend.core.errors import EvaltuiError, NotFound
 from tui.backend.core.models import RuleSpec
-from tui.backend.runs.runner import Runner, RunOptions, summarize
+from tui.backend.runs.runner import Runner, RunOptions
+from tui.backend.runs.summary import summarize
 from tui.backend.runs.targets import TargetLoadError
 from tui.backend.workspace.local import LocalBackend
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.backend import demo_agent
+from tui.backend import demo_agent, workspace
 from tui.backend.demo_agent import arun_agent, run_agent
-from tui.backend.workspace import local
 from tui.backend.workspace.seed_data import (
     DEMO_PROJECT,
     FINAL_RESPONSE,
@@ -20,7 +19,7 @@ from tui.backend.workspace.seed_data import (
     demo_datasets,
 )
 
-SAMPLES = Path(local.__file__).with_name("samples")
+SAMPLES = Path(workspace.__file__).with_name("samples")
 
 
 def _dataset(name):

@@ -4,12 +4,11 @@ action that goes with the rule); Cancel has the focus."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Static
 
 from tui.backend.core.models import Rule
 from tui.backend.rules.ops import delete_question
-from tui.modals.confirm_modal import ConfirmModal
+from tui.modals.confirm_modal import ConfirmModal, confirm_bindings
 
 
 class ConfirmDeleteModal(ConfirmModal):
@@ -19,10 +18,7 @@ class ConfirmDeleteModal(ConfirmModal):
     CONFIRM_LABEL = "Delete"
     CONFIRM_VARIANT = "error"
     DIALOG_CLASSES = "dialog danger-dialog"
-    BINDINGS = [
-        Binding("escape,n", "answer(False)", "Cancel", id="delete.cancel"),
-        Binding("y", "answer(True)", "Delete", id="delete.confirm"),
-    ]
+    BINDINGS = confirm_bindings("delete", "Delete")
 
     def __init__(self, rule: Rule) -> None:
         super().__init__()

@@ -9,6 +9,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button
 
 
+def confirm_bindings(prefix: str, confirm: str, confirm_id: str = "confirm") -> list[Binding]:
+    """escape / `n` cancel, `y` confirms; binding ids `<prefix>.cancel` and `<prefix>.<confirm_id>`."""
+    return [
+        Binding("escape,n", "answer(False)", "Cancel", id=f"{prefix}.cancel"),
+        Binding("y", "answer(True)", confirm, id=f"{prefix}.{confirm_id}"),
+    ]
+
+
 class ConfirmModal(ModalScreen[bool]):
     """Subclasses set the title and confirm button and yield the body; dismisses with True only
     when the user confirms."""
@@ -18,10 +26,7 @@ class ConfirmModal(ModalScreen[bool]):
     CONFIRM_VARIANT = "warning"
     DIALOG_CLASSES = "dialog"
 
-    BINDINGS = [
-        Binding("escape,n", "answer(False)", "Cancel", id="confirm.cancel"),
-        Binding("y", "answer(True)", "Confirm", id="confirm.yes"),
-    ]
+    BINDINGS = confirm_bindings("confirm", "Confirm", confirm_id="yes")
 
     def __init__(self) -> None:
         super().__init__(classes="modal")

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.modals.confirm_modal import ConfirmModal
+from tui.modals.confirm_modal import ConfirmModal, confirm_bindings
 
 _DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
 
@@ -40,10 +39,7 @@ class ReplaceModal(ConfirmModal):
     TITLE_TEXT = "Replace evaluator"
     CONFIRM_LABEL = "Replace"
     DIALOG_CLASSES = "dialog wide-dialog"
-    BINDINGS = [
-        Binding("escape,n", "answer(False)", "Cancel", id="replace.cancel"),
-        Binding("y", "answer(True)", "Replace", id="replace.confirm"),
-    ]
+    BINDINGS = confirm_bindings("replace", "Replace")
 
     def __init__(self, name: str, target_label: str, diff: str, warnings: list[str] | None = None,
                  settings: list[str] | None = None) -> None:

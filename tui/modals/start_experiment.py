@@ -7,12 +7,8 @@ modal shows which rules will score the experiment automatically. It returns a `S
 
 from __future__ import annotations
 
-import inspect
-import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -23,20 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from tui.backend.core.errors import EvaltuiError
-from tui.backend.core.models import Dataset, Rule
-from tui.backend.rules.tester import keys_read_by
-
-#: Library evaluators offered in the picker (`evaluators.<name>`, Method 2 forms; judges are async).
-LIBRARY_EVALUATORS: tuple[tuple[str, str], ...] = (
-    ("exact_match_evaluator", "exact match"),
-    ("trajectory_evaluator", "trajectory"),
-    ("single_step_evaluator", "single step"),
-    ("accuracy_evaluator", "LLM judge"),
-    ("completeness_evaluator", "LLM judge"),
-    ("helpfulness_evaluator", "LLM judge"),
-)
-MAX_DATASETS_PROBED = 20  # one example each, to suggest evaluators; more would slow the form on LangSmith
+from tui.backend.runs.choices import RunChoices, load_run_choices, suggested_evaluators
+from tui.widgets.backend_access import current_backend
 
 
 @dataclass(frozen=True)
@@ -47,61 +31,6 @@ class StartRequest:
     prefix: str = "evaltui"
     max_concurrency: int = 4
     judge_cache: bool = True
-
-
-@dataclass
-class EvaluatorChoice:
-    spec: str  # what the runner loads: "path/file.py:fn" or "evaluators:fn"
-    label: str
-    #: string literals in the function's source: which output keys it reads
-    reads: frozenset[str] = frozenset()
-    is_judge: bool = False
-    is_library: bool = False
-
-
-def suggested_evaluators(choices: list[EvaluatorChoice], reference_keys: set[str]) -> set[str]:
-    """The evaluators that read this dataset's reference keys: local ones first, the library's only
-    when no local function fits (they would score the same keys twice). Judges need OPENAI_API_KEY."""
-    def fits(c: EvaluatorChoice) -> bool:
-        if c.is_judge and not os.environ.get("OPENAI_API_KEY"):
-            return False
-        return bool(c.reads & reference_keys)
-
-    local = {c.spec for c in choices if not c.is_library and fits(c)}
-    return local or {c.spec for c in choices if c.is_library and fits(c)}
-
-
-@dataclass
-class _Choices:
-    datasets: list[Dataset] = field(default_factory=list)
-    rules: list[Rule] = field(default_factory=list)
-    evaluators: list[EvaluatorChoice] = field(default_factory=list)
-    #: dataset id -> reference-output keys of its first example (to suggest evaluators)
-    reference_keys: dict[str, set[str]] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-
-
-def evaluator_choices(evaluator_dir: Path | None) -> tuple[list[EvaluatorChoice], list[str]]:
-    """Local evaluator functions (by AST, nothing executed) followed by the library's evaluators."""
-    from tui.backend.source.loader import find_evaluators
-
-    found, problems = find_evaluators(evaluator_dir) if evaluator_dir is not None else ([], [])
-    choices = [
-        EvaluatorChoice(f"{path}:{fn.name}", f"{path.name}:{fn.name}  [{fn.kind}]",
-                        frozenset(keys_read_by(fn.source)), fn.is_judge)
-        for path, fn in found
-    ]
-    import evaluators as library
-
-    for name, kind in LIBRARY_EVALUATORS:
-        try:
-            source = inspect.getsource(getattr(library, name))
-        except (AttributeError, OSError, TypeError):
-            source = ""
-        choices.append(EvaluatorChoice(f"evaluators:{name}", f"library: {name}  [{kind}]",
-                                       frozenset(keys_read_by(source)), kind == "LLM judge",
-                                       is_library=True))
-    return choices, problems
 
 
 def parse_concurrency(text: str) -> int:
@@ -175,15 +104,14 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
         Binding("ctrl+s", "submit", "Start", id="start.submit"),
     ]
 
-    def __init__(self, backend_getter: Callable[[], Any], evaluator_dir: Path | None = None, *,
-                 mode: str = "run", title: str | None = None, preset: StartRequest | None = None) -> None:
+    def __init__(self, evaluator_dir: Path | None = None, *, mode: str = "run", title: str | None = None,
+                 preset: StartRequest | None = None) -> None:
         super().__init__()
-        self.backend_getter = backend_getter
         self.evaluator_dir = evaluator_dir
         self.mode = mode
         self.title_text = title or ("Re-score experiment" if mode == "rescore" else "Start an experiment")
         self.preset = preset or StartRequest()
-        self.choices = _Choices()
+        self.choices = RunChoices()
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -227,22 +155,11 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
 
     @work(thread=True, exclusive=True, group="start-experiment-choices", exit_on_error=False)
     def load_choices(self) -> None:
-        choices = _Choices()
-        try:
-            backend = self.backend_getter()
-            if backend is not None and self.mode == "run":
-                choices.datasets = list(backend.list_datasets())
-                for dataset in choices.datasets[:MAX_DATASETS_PROBED]:
-                    first = next(iter(backend.list_examples(dataset.id, limit=1)), None)
-                    if first is not None:
-                        choices.reference_keys[dataset.id] = set(first.outputs or {})
-                choices.rules = [r for r in backend.list_rules() if r.is_enabled and r.dataset_id]
-            choices.evaluators, choices.problems = evaluator_choices(self.evaluator_dir)
-        except EvaltuiError as exc:
-            choices.problems.append(str(exc))
+        backend = current_backend(self)
+        choices = load_run_choices(backend, self.evaluator_dir, with_datasets=self.mode == "run")
         self.app.call_from_thread(self._show_choices, choices, getattr(backend, "kind", "local"))
 
-    def _show_choices(self, choices: _Choices, backend_kind: str) -> None:
+    def _show_choices(self, choices: RunChoices, backend_kind: str) -> None:
         self.choices = choices
         self.backend_kind = backend_kind
         picks = set(self.preset.evaluators)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -14,6 +16,7 @@ from textual.widgets import Button, DataTable, Label, Select, Static
 
 from tui.backend.core.errors import EvaltuiError
 from tui.modals.close_modal import CloseModal
+from tui.widgets.backend_access import current_backend
 
 TEST_LIMIT = 10
 
@@ -36,10 +39,11 @@ class TestModal(CloseModal):
         Binding("ctrl+t", "rerun", "Run again", id="test.rerun"),
     ]
 
+    @dataclass
     class TestFinished(Message):
-        def __init__(self, dataset: str, report=None, error: str | None = None) -> None:
-            super().__init__()
-            self.dataset, self.report, self.error = dataset, report, error
+        dataset: str
+        report: Any = None
+        error: str | None = None
 
     def __init__(self, path: Path | None, function: str, datasets: list[str], dataset: str | None,
                  timeout: float | None = None, rule: str | None = None) -> None:
@@ -83,10 +87,11 @@ class TestModal(CloseModal):
 
         try:
             timeout = self.timeout or self.app.settings.test_timeout_s
+            backend = current_backend(self)
             if self.rule:
-                report = test_rule(self.app.backend, self.rule, dataset, limit=TEST_LIMIT, timeout=timeout)
+                report = test_rule(backend, self.rule, dataset, limit=TEST_LIMIT, timeout=timeout)
             else:
-                report = test_evaluator(self.app.backend, self.path, self.function, dataset, limit=TEST_LIMIT,
+                report = test_evaluator(backend, self.path, self.function, dataset, limit=TEST_LIMIT,
                                         timeout=timeout)
             self.post_message(self.TestFinished(dataset, report=report))
         except EvaltuiError as err:

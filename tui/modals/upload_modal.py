@@ -15,6 +15,8 @@ from textual.validation import Number
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from tui.backend.core.errors import EvaltuiError
+from tui.backend.rules.sample_rate import sample_rate_problem
+from tui.widgets.backend_access import current_backend
 
 
 @dataclass(frozen=True)
@@ -35,15 +37,18 @@ class UploadModal(ModalScreen[UploadRequest | None]):
         Binding("ctrl+s", "submit", "Upload", id="upload.submit", tooltip="Upload with these settings"),
     ]
 
+    @dataclass
     class PreviewBuilt(Message):
-        def __init__(self, function: str, code: str, warnings: list[str]) -> None:
-            super().__init__()
-            self.function, self.code, self.warnings = function, code, warnings
+        function: str
+        code: str
+        warnings: list[str]
 
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, UploadModal.PreviewBuilt)  # only the latest function is shown
+
+    @dataclass
     class ProjectsLoaded(Message):
-        def __init__(self, names: list[str]) -> None:
-            super().__init__()
-            self.names = names
+        names: list[str]
 
     def __init__(
         self,
@@ -110,7 +115,7 @@ class UploadModal(ModalScreen[UploadRequest | None]):
     def build_preview(self, function: str) -> None:
         from tui.backend.rules.judge_rule import judge_rule_for
         from tui.backend.source.bundle import bundle_for_upload
-        from tui.backend.source.loader import parse_evaluator_file
+        from tui.backend.source.parse import parse_evaluator_file
 
         try:
             judge = judge_rule_for(parse_evaluator_file(self.path), function)
@@ -125,7 +130,7 @@ class UploadModal(ModalScreen[UploadRequest | None]):
 
     @work(thread=True, group="upload-projects", exit_on_error=False)
     def load_projects(self) -> None:
-        backend = getattr(self.app, "backend", None)
+        backend = current_backend(self)
         if backend is None:
             return
         try:
@@ -171,12 +176,10 @@ class UploadModal(ModalScreen[UploadRequest | None]):
         if not name:
             return "Give the evaluator a name."
         rate_text = self.query_one("#upload-rate", Input).value.strip()
-        try:
-            rate = float(rate_text)
-        except ValueError:
-            return f"The sampling rate must be a number between 0 and 1, not {rate_text!r}."
-        if not 0.0 <= rate <= 1.0:
-            return f"The sampling rate must be between 0 and 1, not {rate_text}."
+        problem = sample_rate_problem(rate_text)
+        if problem:
+            return f"The sampling rate {problem}."
+        rate = float(rate_text)
         target = self.query_one("#upload-target", Select).value
         if target is Select.BLANK:
             return "Choose the dataset or project whose runs it scores."

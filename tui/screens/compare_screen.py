@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,77 +9,11 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from tui.backend.core.errors import EvaltuiError, InvalidInput
-from tui.backend.core.models import Experiment, ExperimentResult, numeric_score
+from tui.backend.core.errors import EvaltuiError
+from tui.backend.core.models import Experiment
+from tui.backend.runs.compare import Comparison, compare_results
+from tui.widgets.backend_access import require_backend
 from tui.widgets.formatting import one_line
-
-
-@dataclass(frozen=True)
-class MetricDelta:
-    key: str
-    mean_a: float | None
-    mean_b: float | None
-
-    @property
-    def delta(self) -> float | None:
-        if self.mean_a is None or self.mean_b is None:
-            return None
-        return self.mean_b - self.mean_a
-
-
-@dataclass(frozen=True)
-class ChangedScore:
-    example_id: str
-    inputs: dict
-    key: str
-    a: str  # display values: a number, "error", or "—" when missing
-    b: str
-
-
-@dataclass
-class Comparison:
-    metrics: list[MetricDelta] = field(default_factory=list)
-    changed: list[ChangedScore] = field(default_factory=list)
-    only_a: int = 0
-    only_b: int = 0
-
-
-def _display(result: ExperimentResult | None, key: str) -> tuple[str, float | None]:
-    if result is None:
-        return "—", None
-    if result.error:
-        return "target error", None
-    for score in result.scores:
-        if score.key == key:
-            if score.error:
-                return "error", None
-            value = numeric_score(score.score)
-            return ("—" if value is None else f"{value:.2f}"), value
-    return "—", None
-
-
-def compare_results(a: Sequence[ExperimentResult], b: Sequence[ExperimentResult]) -> Comparison:
-    """Means per key for both sides (rows of each experiment) and per-example changes (shared examples)."""
-    from tui.backend.runs.runner import summarize
-
-    summary_a, _ = summarize(a)
-    summary_b, _ = summarize(b)
-    keys = sorted(set(summary_a) | set(summary_b))
-    comparison = Comparison(metrics=[MetricDelta(k, summary_a.get(k), summary_b.get(k)) for k in keys])
-    by_a = {r.example_id: r for r in a}
-    by_b = {r.example_id: r for r in b}
-    comparison.only_a = len(by_a.keys() - by_b.keys())
-    comparison.only_b = len(by_b.keys() - by_a.keys())
-    for example_id, ra in by_a.items():
-        rb = by_b.get(example_id)
-        if rb is None:
-            continue
-        for key in keys:
-            text_a, _ = _display(ra, key)
-            text_b, _ = _display(rb, key)
-            if text_a != text_b:
-                comparison.changed.append(ChangedScore(example_id, ra.inputs, key, text_a, text_b))
-    return comparison
 
 
 def _mean(value: float | None) -> str:
@@ -100,11 +30,6 @@ def _delta(value: float | None) -> Text:
 
 class CompareScreen(Screen[None]):
     DEFAULT_CSS = """
-    CompareScreen #compare-box {
-        border: round $accent;
-        border-title-style: bold;
-        height: 1fr;
-    }
     CompareScreen #compare-heading {
         height: auto;
         padding: 0 1;
@@ -127,14 +52,13 @@ class CompareScreen(Screen[None]):
 
     BINDINGS = [Binding("escape", "back", "Back", id="compare.back")]
 
-    def __init__(self, backend_getter: Callable[[], Any], experiment_a: str, experiment_b: str) -> None:
+    def __init__(self, experiment_a: str, experiment_b: str) -> None:
         super().__init__()
-        self.backend_getter = backend_getter
         self.ids = (experiment_a, experiment_b)
         self.comparison: Comparison | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="compare-box") as box:
+        with Vertical(id="compare-box", classes="screen-box") as box:
             box.border_title = "Compare experiments"
             yield Static("loading…", id="compare-heading", markup=False)
             yield DataTable(id="compare-metrics", cursor_type="row", zebra_stripes=True)
@@ -154,9 +78,7 @@ class CompareScreen(Screen[None]):
 
     def _load(self) -> None:
         try:
-            backend = self.backend_getter()
-            if backend is None:
-                raise InvalidInput("The workspace is not open yet; try again in a moment.")
+            backend = require_backend(self)
             a, b = (backend.get_experiment(i) for i in self.ids)
             comparison = compare_results(backend.list_results(a.id), backend.list_results(b.id))
         except EvaltuiError as exc:

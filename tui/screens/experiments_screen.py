@@ -7,9 +7,7 @@ id), escape goes back. Loading and exporting run in thread workers.
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +20,10 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from tui.backend.core.errors import EvaltuiError, InvalidInput
+from tui.backend.core.errors import EvaltuiError
 from tui.backend.core.models import Experiment
+from tui.backend.runs.export import export_experiment
+from tui.widgets.backend_access import require_backend
 
 
 @dataclass(frozen=True)
@@ -37,53 +37,14 @@ class ExperimentRow:
 # -- export ----------------------------------------------------------------------------------
 
 
-def default_export_dir() -> Path:
-    from tui.backend.core.config import evaltui_home
-
-    return evaltui_home() / "exports"
-
-
-def _safe_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "experiment"
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write a file only the user can read (0600), also when it already existed."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text if text.endswith("\n") else text + "\n")
-    os.chmod(path, 0o600)
-
-
-def export_experiment(backend: Any, experiment_id: str, directory: Path | None = None) -> tuple[Path, Path]:
-    """Write `<name>.csv` and `<name>.json` for one experiment; returns both paths."""
-    from tui.cli_run import results_to_csv, results_to_json
-
-    directory = (directory or default_export_dir()).expanduser()
-    experiment = backend.get_experiment(experiment_id)
-    results = backend.list_results(experiment.id)
-    base = _safe_name(experiment.name)
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        csv_path, json_path = directory / f"{base}.csv", directory / f"{base}.json"
-        _write_private(csv_path, results_to_csv(results))
-        _write_private(json_path, results_to_json(experiment, results))
-    except OSError as exc:
-        raise InvalidInput(f"Could not write the export to {directory}: {exc.strerror or exc}.") from None
-    return csv_path, json_path
-
-
-def export_in_worker(node: DOMNode, backend_getter: Callable[[], Any], experiment_ids: Iterable[str],
-                     directory: Path | None) -> None:
+def export_in_worker(node: DOMNode, experiment_ids: Iterable[str], directory: Path | None) -> None:
     """Export in a thread worker of `node`; the paths (or the error) come back as a notification."""
     ids = list(experiment_ids)
 
     def job() -> None:
         app = node.app
         try:
-            backend = backend_getter()
-            if backend is None:
-                raise InvalidInput("The workspace is not open yet; try again in a moment.")
+            backend = require_backend(node)
             written = [export_experiment(backend, i, directory) for i in ids]
         except EvaltuiError as exc:
             app.call_from_thread(app.notify, str(exc), title="Export failed", severity="error")
@@ -123,11 +84,6 @@ class ExperimentsScreen(Screen["str | None"]):
     """Dismissed with the id of an experiment to show in the runner pane, or None."""
 
     DEFAULT_CSS = """
-    ExperimentsScreen #experiments-box {
-        border: round $accent;
-        border-title-style: bold;
-        height: 1fr;
-    }
     ExperimentsScreen #experiments-table {
         height: 1fr;
     }
@@ -148,16 +104,14 @@ class ExperimentsScreen(Screen["str | None"]):
         Binding("r", "refresh", "Refresh", id="experiments.refresh"),
     ]
 
-    def __init__(self, backend_getter: Callable[[], Any], *, export_dir: Path | None = None,
-                 marked: Iterable[str] = ()) -> None:
+    def __init__(self, *, export_dir: Path | None = None, marked: Iterable[str] = ()) -> None:
         super().__init__()
-        self.backend_getter = backend_getter
         self.export_dir = export_dir
         self.marked: list[str] = [m for m in marked if m]
         self.rows: list[ExperimentRow] = []
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="experiments-box") as box:
+        with Vertical(id="experiments-box", classes="screen-box") as box:
             box.border_title = "Experiments"
             yield DataTable(id="experiments-table", cursor_type="row", zebra_stripes=True)
             yield Static("space mark · c compare two · e export · enter open · escape back", id="experiments-hint")
@@ -178,10 +132,7 @@ class ExperimentsScreen(Screen["str | None"]):
     def load(self) -> None:
         def job() -> None:
             try:
-                backend = self.backend_getter()
-                if backend is None:
-                    raise InvalidInput("The workspace is not open yet; try again in a moment.")
-                rows = load_rows(backend)
+                rows = load_rows(require_backend(self))
             except EvaltuiError as exc:
                 self.app.call_from_thread(self.notify, str(exc), severity="error")
                 rows = []
@@ -239,14 +190,14 @@ class ExperimentsScreen(Screen["str | None"]):
             return
         from tui.screens.compare_screen import CompareScreen
 
-        self.app.push_screen(CompareScreen(self.backend_getter, self.marked[0], self.marked[1]))
+        self.app.push_screen(CompareScreen(self.marked[0], self.marked[1]))
 
     def action_export(self) -> None:
         ids = list(self.marked) or [i for i in [self._highlighted()] if i]
         if not ids:
             self.notify("There is no experiment to export.", severity="warning")
             return
-        export_in_worker(self, self.backend_getter, ids, self.export_dir)
+        export_in_worker(self, ids, self.export_dir)
 
     def action_open(self) -> None:
         experiment_id = self._highlighted()

@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
+from tui.keymap import binding_keys
 from tui.modals.close_modal import CloseModal
 
 
@@ -42,7 +43,7 @@ class HelpScreen(CloseModal):
                 if not isinstance(b, Binding):
                     b = Binding(*b)
                 help_text = b.description + (f" — {b.tooltip}" if b.tooltip else "")
-                key = _key_label(self.app, b.key)
+                key = _key_label(self.app, binding_keys(getattr(self.app, "keymap", {}), b))
                 table.add_row(key, help_text)
                 self.plain_text += f"{key}\t{help_text}\n"
             table.add_row("", "")

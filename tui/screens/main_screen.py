@@ -1,20 +1,19 @@
-"""The main screen: panes, actions and the thread workers that talk to the backend.
+"""The main screen: panes, keys, selection and the workspace's lifecycle.
 
-Data flows one way: a key -> an action here -> a thread worker calling the backend / ops ->
-a past-tense message -> a handler that updates widgets. Workers never touch widgets.
+Data flows one way: a key -> an action -> a thread worker calling the backend / ops -> a past-tense
+message (`main_messages`) -> a handler that updates widgets. Workers never touch widgets. The
+loading workers live in `main_loading`, the rule actions (upload, replace, delete, test) in
+`main_rule_actions`; failures of both reach the user through `worker_failures.reports_failure`.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import (
@@ -27,17 +26,19 @@ from textual.widgets import (
 )
 
 from tui.backend.core.errors import describe_error
-from tui.backend.core.models import Dataset, Example, Rule, WorkspaceEvaluator
-from tui.modals.confirm_delete_modal import ConfirmDeleteModal
+from tui.backend.core.models import Rule, WorkspaceEvaluator
+from tui.backend.source.functions import LocalFunction
 from tui.modals.error_modal import ErrorModal
 from tui.modals.example_modal import ExampleModal
-from tui.modals.replace_modal import ReplaceModal
-from tui.modals.test_modal import TestModal
-from tui.modals.upload_modal import UploadModal, UploadRequest
+from tui.screens.main_loading import WorkspaceLoading
+from tui.screens.main_messages import BackendFailed, BackendOpened, ConnectionChecked, OperationFailed
+from tui.screens.main_rule_actions import RuleActions
+from tui.widgets.backend_access import current_backend
 from tui.widgets.datasets_pane import DatasetsPane
-from tui.widgets.evaluators_pane import EvaluatorsPane, LocalFunction
-from tui.widgets.examples_pane import PAGE_SIZE, ExamplesPane
+from tui.widgets.evaluators_pane import EvaluatorsPane
+from tui.widgets.examples_pane import ExamplesPane
 from tui.widgets.filter_bar import FilterBar
+from tui.widgets.runner_keys import screen_bindings
 from tui.widgets.runner_pane import RunnerPane
 from tui.widgets.source_viewer import SourceViewer
 from tui.widgets.status_bar import StatusBar
@@ -54,84 +55,17 @@ PANES = {
     "examples": "#examples-pane",
     "runner": "#runner-pane",
 }
+# Keys 1-5: (label, tooltip) of each pane, in the order of PANES.
+PANE_KEYS = {
+    "evaluators": ("Evaluators", "Focus the evaluators pane"),
+    "datasets": ("Datasets", "Focus the datasets pane"),
+    "source": ("Source", "Focus the source viewer"),
+    "examples": ("Examples", "Focus the examples table"),
+    "runner": ("Runner", "Show the runner pane"),
+}
 
 
-# -- messages posted by workers (past tense) -------------------------------------------
-class BackendOpened(Message):
-    def __init__(self, description: str) -> None:
-        super().__init__()
-        self.description = description
-
-
-class BackendFailed(Message):
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.message = message
-
-
-class ConnectionChecked(Message):
-    def __init__(self, error: str | None) -> None:
-        super().__init__()
-        self.error = error
-
-
-class RulesLoaded(Message):
-    def __init__(self, rules: list[Rule]) -> None:
-        super().__init__()
-        self.rules = rules
-
-
-class WorkspaceEvaluatorsLoaded(Message):
-    def __init__(self, evaluators: list[WorkspaceEvaluator] | None) -> None:
-        super().__init__()
-        self.evaluators = evaluators  # None: the listing failed (reported apart)
-
-
-class LocalScanned(Message):
-    def __init__(self, functions: list[LocalFunction], directory: Path, problems: list[str]) -> None:
-        super().__init__()
-        self.functions, self.directory, self.problems = functions, directory, problems
-
-
-class DatasetsLoaded(Message):
-    def __init__(self, datasets: list[Dataset]) -> None:
-        super().__init__()
-        self.datasets = datasets
-
-
-class ExamplesPageLoaded(Message):
-    def __init__(self, dataset_id: str, offset: int, examples: list[Example], total: int) -> None:
-        super().__init__()
-        self.dataset_id, self.offset, self.examples, self.total = dataset_id, offset, examples, total
-
-
-class SourceLoaded(Message):
-    def __init__(self, function: LocalFunction, text: str) -> None:
-        super().__init__()
-        self.function, self.text = function, text
-
-
-class UploadPlanned(Message):
-    def __init__(self, plan: Any, replace_only: bool) -> None:
-        super().__init__()
-        self.plan, self.replace_only = plan, replace_only
-
-
-class RuleChanged(Message):
-    """An upload, replace or delete finished; `message` says what happened."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.message = message
-
-
-class OperationFailed(Message):
-    def __init__(self, title: str, message: str, modal: bool = False) -> None:
-        super().__init__()
-        self.title, self.message, self.modal = title, message, modal
-
-
-class MainScreen(Screen):
+class MainScreen(WorkspaceLoading, RuleActions, Screen):
     """Evaluators, datasets, source, examples and the runner's place, with a status bar."""
 
     AUTO_FOCUS = "#local-table"
@@ -149,31 +83,11 @@ class MainScreen(Screen):
                 tooltip="Reload rules, local files and datasets"),
         Binding("m", "toggle_maximize", "Maximize", id="main.maximize",
                 tooltip="Give the focused pane the whole screen (again, or escape, to restore)"),
-        Binding("1", "focus_pane('evaluators')", "Evaluators", show=False, id="main.focus_evaluators",
-                tooltip="Focus the evaluators pane"),
-        Binding("2", "focus_pane('datasets')", "Datasets", show=False, id="main.focus_datasets",
-                tooltip="Focus the datasets pane"),
-        Binding("3", "focus_pane('source')", "Source", show=False, id="main.focus_source",
-                tooltip="Focus the source viewer"),
-        Binding("4", "focus_pane('examples')", "Examples", show=False, id="main.focus_examples",
-                tooltip="Focus the examples table"),
-        Binding("5", "focus_pane('runner')", "Runner", show=False, id="main.focus_runner",
-                tooltip="Show the runner pane"),
+        *(Binding(str(number), f"focus_pane('{pane}')", label, show=False, id=f"main.focus_{pane}",
+                  tooltip=tooltip)
+          for number, (pane, (label, tooltip)) in enumerate(PANE_KEYS.items(), start=1)),
         # Runner keys work from any pane: they show the runner tab and act there.
-        Binding("ctrl+r", "runner('start_experiment')", "Run", id="main.run",
-                tooltip="Start an experiment: dataset, target, evaluators"),
-        Binding("ctrl+o", "runner('open_experiments')", "Experiments", id="main.experiments",
-                tooltip="List experiments per dataset; compare and export them"),
-        Binding("ctrl+f", "runner('retry_failed')", "Retry failed", show=False, id="main.retry",
-                tooltip="Re-run the examples that failed or have evaluator errors"),
-        Binding("ctrl+e", "runner('rescore')", "Re-score", show=False, id="main.rescore",
-                tooltip="Apply more evaluators to the shown experiment without re-running the target"),
-        Binding("ctrl+k", "runner('compare')", "Compare", show=False, id="main.compare",
-                tooltip="Compare the shown experiment with another one"),
-        Binding("ctrl+x", "runner('export')", "Export", show=False, id="main.export",
-                tooltip="Export the shown experiment as CSV and JSON"),
-        Binding("ctrl+c", "runner('cancel_run')", "Cancel run", show=False, id="main.cancel_run",
-                tooltip="Stop the running experiment; finished results are kept"),
+        *screen_bindings(),
     ]
 
     def __init__(self, kind: str, masked_key: str) -> None:
@@ -199,12 +113,8 @@ class MainScreen(Screen):
                         yield ExamplesPane(id="examples-pane", classes="pane")
                     with TabPane("Runner", id="runner-tab"):
                         with Container(id="runner-pane", classes="pane"):
-                            yield RunnerPane(
-                                lambda: self.app.backend,
-                                evaluator_dir=getattr(self.app, "evaluator_dir", None),
-                                export_dir=self.app.settings.home / "exports"
-                                if hasattr(self.app, "settings") else None,
-                            )
+                            yield RunnerPane(evaluator_dir=self.app.evaluator_dir,
+                                             export_dir=self.app.settings.home / "exports")
         yield StatusBar(self.kind, self.masked_key, id="status-bar")
         yield Footer(compact=True)
 
@@ -218,7 +128,7 @@ class MainScreen(Screen):
     # -- small accessors -------------------------------------------------------------
     @property
     def backend(self):
-        return self.app.backend
+        return current_backend(self)
 
     @property
     def evaluators(self) -> EvaluatorsPane:
@@ -239,6 +149,10 @@ class MainScreen(Screen):
     @property
     def status(self) -> StatusBar:
         return self.query_one(StatusBar)
+
+    @property
+    def runner_pane(self) -> RunnerPane:
+        return self.query_one(RunnerPane)
 
     def _require_backend(self) -> bool:
         if self.backend is None:
@@ -276,6 +190,14 @@ class MainScreen(Screen):
         if event.error:
             self._notify_error("Connection", event.error)
 
+    # -- errors ----------------------------------------------------------------------
+    def on_operation_failed(self, event: OperationFailed) -> None:
+        self.evaluators.show_loading(False)
+        if event.modal:
+            self.app.push_screen(ErrorModal(event.title, event.message))
+        else:
+            self._notify_error(event.title, event.message)
+
     def _notify_error(self, title: str, message: str) -> None:
         """Show an error once: when the server is down, every loader fails with the same sentence."""
         now = time.monotonic()
@@ -284,104 +206,6 @@ class MainScreen(Screen):
             return
         self._recent_errors[message] = now
         self.notify(message, title=title, severity="error", timeout=10)
-
-    # -- loading ---------------------------------------------------------------------
-    def action_refresh(self) -> None:
-        if not self._require_backend():
-            return
-        self._recent_errors.clear()  # a refresh the user asked for reports its errors afresh
-        self.evaluators.show_loading(True)
-        self.evaluators.show_workspace_loading(True)
-        self.datasets.show_loading(True)
-        self.load_evaluators()
-        self.load_datasets()
-
-    @work(thread=True, exclusive=True, group="evaluators", exit_on_error=False)
-    def load_evaluators(self) -> None:
-        try:
-            rules = self.backend.list_rules()
-        except Exception as err:  # noqa: BLE001
-            rules = None
-            self.post_message(OperationFailed("Could not load rules", describe_error(err)))
-        self.post_message(RulesLoaded(rules or []))
-        directory: Path = self.app.evaluator_dir
-        functions, problems = scan_local_functions(directory, rules or [])
-        self.post_message(LocalScanned(functions, directory, problems))
-        # Last: on LangSmith it is one more round trip, and the local files matter first.
-        try:
-            evaluators = self.backend.list_workspace_evaluators()
-        except Exception as err:  # noqa: BLE001
-            evaluators = None
-            self.post_message(OperationFailed("Could not load workspace evaluators", describe_error(err)))
-        self.post_message(WorkspaceEvaluatorsLoaded(evaluators))
-
-    @work(thread=True, exclusive=True, group="datasets", exit_on_error=False)
-    def load_datasets(self) -> None:
-        try:
-            datasets = list(self.backend.list_datasets())
-        except Exception as err:  # noqa: BLE001
-            datasets = []
-            self.post_message(OperationFailed("Could not load datasets", describe_error(err)))
-        self.post_message(DatasetsLoaded(datasets))
-
-    @work(thread=True, group="examples", exit_on_error=False)
-    def load_examples(self, dataset_id: str, offset: int) -> None:
-        try:
-            total = self.backend.count_examples(dataset_id)
-            page = list(self.backend.list_examples(dataset_id, offset=offset, limit=PAGE_SIZE))
-        except Exception as err:  # noqa: BLE001
-            self.post_message(OperationFailed("Could not load examples", describe_error(err)))
-            self.post_message(ExamplesPageLoaded(dataset_id, -1, [], 0))
-            return
-        self.post_message(ExamplesPageLoaded(dataset_id, offset, page, total))
-
-    @work(thread=True, exclusive=True, group="source", exit_on_error=False)
-    def load_source(self, function: LocalFunction) -> None:
-        try:
-            text = function.path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            self.post_message(OperationFailed("Could not read the file", f"Could not read {function.path}: {err}."))
-            return
-        self.post_message(SourceLoaded(function, text))
-
-    def on_rules_loaded(self, event: RulesLoaded) -> None:
-        self.evaluators.show_loading(False)
-        self.evaluators.show_rules(event.rules)
-        self._follow_cursor()
-
-    def on_workspace_evaluators_loaded(self, event: WorkspaceEvaluatorsLoaded) -> None:
-        self.evaluators.show_workspace_loading(False)
-        if event.evaluators is not None:
-            self.evaluators.show_workspace(event.evaluators)
-
-    def on_local_scanned(self, event: LocalScanned) -> None:
-        self.evaluators.show_local(event.functions, event.directory)
-        for problem in event.problems:
-            self.notify(problem, title="Evaluator file", severity="warning", timeout=8)
-        if self.selected is None and event.functions:
-            self._select_local(event.functions[0])
-        else:
-            self._follow_cursor()
-
-    def on_datasets_loaded(self, event: DatasetsLoaded) -> None:
-        self.datasets.show_loading(False)
-        self.datasets.forget_announced()
-        self.datasets.show(event.datasets)
-
-    def on_examples_page_loaded(self, event: ExamplesPageLoaded) -> None:
-        if event.offset < 0:
-            self.examples.page_failed()
-            return
-        self.examples.add_page(event.dataset_id, event.offset, event.examples, event.total)
-
-    def on_source_loaded(self, event: SourceLoaded) -> None:
-        if self.selected == event.function:
-            f = event.function
-            rule = self.evaluators.rule_named(f.name)
-            note = None
-            if rule is not None and not rule.is_python:
-                note = f"the rule of that name is {rule.kind_label}: not comparable"
-            self.source.show_file(f.path, event.text, f.name, f.lineno, note)
 
     # -- selection -------------------------------------------------------------------
     def on_evaluators_pane_rule_highlighted(self, event: EvaluatorsPane.RuleHighlighted) -> None:
@@ -394,10 +218,6 @@ class MainScreen(Screen):
 
     def on_evaluators_pane_local_highlighted(self, event: EvaluatorsPane.LocalHighlighted) -> None:
         self._select_local(event.function)
-
-    def _select_local(self, function: LocalFunction) -> None:
-        self.selected = function
-        self.load_source(function)
 
     def on_datasets_pane_dataset_chosen(self, event: DatasetsPane.DatasetChosen) -> None:
         self.examples.start(event.dataset)
@@ -416,34 +236,6 @@ class MainScreen(Screen):
         if action == "runner":
             return self.runner_pane.check_action(str(parameters[0]), ())
         return True
-
-    @property
-    def runner_pane(self) -> RunnerPane:
-        return self.query_one(RunnerPane)
-
-    async def action_runner(self, action: str) -> None:
-        """Show the runner tab and run one of the runner pane's actions there."""
-        self.query_one(TabbedContent).active = "runner-tab"
-        current = self.datasets.current
-        self.runner_pane.preferred_dataset = current.id if current else None
-        await self.runner_pane.run_action(action)
-
-    def on_runner_pane_run_ended(self, event: RunnerPane.RunEnded) -> None:
-        if event.status in ("done", "cancelled"):
-            self.notify(f"Experiment {event.status}.", timeout=3)
-
-    def action_toggle_maximize(self) -> None:
-        if self.maximized is not None:
-            self.minimize()
-            return
-        focused = self.focused
-        for name, selector in PANES.items():
-            pane = self.query_one(selector)
-            if focused is not None and (focused is pane or pane in focused.ancestors):
-                target = self.query_one("#lower-tabs") if name in ("examples", "runner") else pane
-                self.maximize(target, container=False)
-                return
-        self.notify("Focus a pane first (keys 1-5).", severity="warning")
 
     def action_focus_pane(self, pane: str) -> None:
         if pane in ("examples", "runner"):
@@ -477,263 +269,28 @@ class MainScreen(Screen):
         if event.final:
             self.action_focus_pane(self._filter_target)
 
-    # -- the selected evaluator, seen from each action -------------------------------
-    def _selected_function(self, verb: str) -> LocalFunction | None:
-        sel = self.selected
-        if isinstance(sel, LocalFunction):
-            return sel
-        if isinstance(sel, Rule):
-            fn = self.evaluators.local_named(sel.name)
-            if fn is not None:
-                return fn
-            self.notify(f"No local function is named {sel.name!r}; select a local function to {verb}.",
-                        severity="warning")
-            return None
-        if isinstance(sel, WorkspaceEvaluator):
-            self.notify(f"{sel.name!r} is a workspace evaluator (read-only here); select a local "
-                        f"function to {verb}.", severity="warning")
-            return None
-        self.notify(f"Select a local function to {verb} (evaluators pane, key 1).", severity="warning")
-        return None
-
-    def _selected_rule(self) -> Rule | None:
-        sel = self.selected
-        if isinstance(sel, Rule):
-            return sel
-        if isinstance(sel, LocalFunction):
-            rule = self.evaluators.rule_named(sel.name)
-            if rule is not None:
-                return rule
-            self.notify(f"No uploaded rule is named {sel.name!r}.", severity="warning")
-            return None
-        if isinstance(sel, WorkspaceEvaluator):
-            self.notify(f"{sel.name!r} is a workspace evaluator: evaltui does not change those; "
-                        "select an uploaded rule.", severity="warning")
-            return None
-        self.notify("Select an uploaded rule first (evaluators pane, key 1).", severity="warning")
-        return None
-
-    # -- upload / replace ------------------------------------------------------------
-    def action_upload(self) -> None:
-        if not self._require_backend():
+    def action_toggle_maximize(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
             return
-        fn = self._selected_function("upload")
-        if fn is None:
-            return
-        siblings = [f.name for f in self.evaluators.local_functions if f.path == fn.path]
-        rule = self.evaluators.rule_named(fn.name)
-        target: tuple[str, str] | None = None
-        rate = 1.0
-        if rule is not None:
-            rate = rule.sampling_rate
-            if rule.dataset_name:
-                target = ("dataset", rule.dataset_name)
-            elif rule.project_name:
-                target = ("project", rule.project_name)
-        elif self.datasets.current is not None:
-            target = ("dataset", self.datasets.current.name)
-        modal = UploadModal(
-            fn.path, siblings, fn.name, [d.name for d in self.datasets.datasets], target, rate
-        )
-        self.app.push_screen(modal, self._upload_requested)
-
-    def _upload_requested(self, request: UploadRequest | None) -> None:
-        if request is None:
-            self.notify("Upload cancelled; nothing was sent.")
-            return
-        self.plan_upload(request, None, replace_only=False)
-
-    def action_replace(self) -> None:
-        if not self._require_backend():
-            return
-        fn = self._selected_function("replace with")
-        if fn is None:
-            return
-        rule = self.evaluators.rule_named(fn.name)
-        if rule is None:
-            self.notify(f"No uploaded rule is named {fn.name!r}; press u to upload it.", severity="warning")
-            return
-        # No rate: the rule keeps its own sampling rate, state and other settings.
-        request = UploadRequest(fn.path, fn.name, rule.name, None, None, None)  # type: ignore[arg-type]
-        self.plan_upload(request, rule.id, replace_only=True)
-
-    @work(thread=True, exclusive=True, group="upload", exit_on_error=False)
-    def plan_upload(self, request: UploadRequest, rule_id: str | None, replace_only: bool) -> None:
-        from tui.backend.rules.ops import plan_upload
-
-        try:
-            plan = plan_upload(
-                self.backend, request.path, request.function, request.name,
-                dataset=request.dataset, project=request.project,
-                sample_rate=request.sample_rate, rule_id=rule_id,
-            )
-        except Exception as err:  # noqa: BLE001
-            self.post_message(OperationFailed("Upload failed", describe_error(err), modal=True))
-            return
-        self.post_message(UploadPlanned(plan, replace_only))
-
-    def on_upload_planned(self, event: UploadPlanned) -> None:
-        plan = event.plan
-        if plan.is_ambiguous:
-            from tui.backend.rules.ops import ambiguous_error
-
-            self.app.push_screen(ErrorModal("Several rules share this name",
-                                            str(ambiguous_error(plan.spec.name, plan.existing))))
-            return
-        from tui.modals.upload_check_modal import UploadCheckModal, upload_check_lines
-
-        check = upload_check_lines(plan)
-        if not plan.existing:
-            if not check:
-                self.apply_upload(plan, replace=False)
+        focused = self.focused
+        for name, selector in PANES.items():
+            pane = self.query_one(selector)
+            if focused is not None and (focused is pane or pane in focused.ancestors):
+                target = self.query_one("#lower-tabs") if name in ("examples", "runner") else pane
+                self.maximize(target, container=False)
                 return
+        self.notify("Focus a pane first (keys 1-5).", severity="warning")
 
-            def checked(yes: bool | None) -> None:
-                if yes:
-                    self.apply_upload(plan, replace=False)
-                else:
-                    self.notify(f"Upload cancelled; {plan.spec.name!r} was not uploaded.")
-
-            self.app.push_screen(UploadCheckModal(plan.spec.name, check), checked)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.apply_upload(plan, replace=True)
-            else:
-                self.notify(f"Replace cancelled; {plan.spec.name!r} was not changed.")
-
-        warnings = list(plan.warnings) + (plan.sandbox.lines() if plan.sandbox is not None and plan.sandbox.failed else [])
-        self.app.push_screen(
-            ReplaceModal(plan.spec.name, plan.target_label, plan.diff, warnings, plan.settings),
-            answered,
-        )
-
-    @work(thread=True, exclusive=True, group="upload", exit_on_error=False)
-    def apply_upload(self, plan: Any, replace: bool) -> None:
-        from tui.backend.rules.ops import apply_upload
-
-        try:
-            outcome = apply_upload(self.backend, plan, replace=replace)
-        except Exception as err:  # noqa: BLE001
-            self.post_message(OperationFailed("Upload failed", describe_error(err), modal=True))
-            return
-        self.post_message(RuleChanged(outcome.message))
-
-    # -- delete ----------------------------------------------------------------------
-    def action_delete(self) -> None:
-        if not self._require_backend():
-            return
-        rule = self._selected_rule()
-        if rule is None:
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.delete_rule(rule)
-            else:
-                self.notify(f"Delete cancelled; {rule.name!r} was kept.")
-
-        self.app.push_screen(ConfirmDeleteModal(rule), answered)
-
-    @work(thread=True, exclusive=True, group="delete", exit_on_error=False)
-    def delete_rule(self, rule: Rule) -> None:
-        from tui.backend.rules.ops import delete_rule
-
-        try:
-            message = delete_rule(self.backend, rule)
-        except Exception as err:  # noqa: BLE001
-            self.post_message(OperationFailed("Delete failed", describe_error(err), modal=True))
-            return
-        self.post_message(RuleChanged(message))
-
-    def on_rule_changed(self, event: RuleChanged) -> None:
-        self.notify(event.message, title="Done")
-        # The selection stays the row under the cursor; it is read again once the lists reload.
-        self._reselect = True
-        self.evaluators.show_loading(True)
-        self.load_evaluators()
-
-    def _follow_cursor(self) -> None:
-        """After a change: select what is under the cursor of the table the user works in."""
-        if not self._reselect:
-            return
-        current = self.evaluators.selection_under_cursor()
-        if current is None:
-            return
-        if isinstance(current, LocalFunction):
-            if current != self.selected:
-                self._select_local(current)
-        elif isinstance(current, Rule):
-            self.selected = current
-            self.source.show_rule(current)
-        else:
-            self.selected = current
-            self.source.show_workspace_evaluator(current)
-
-    # -- test ------------------------------------------------------------------------
-    def action_test(self) -> None:
-        if not self._require_backend():
-            return
-        sel = self.selected
+    # -- the runner ------------------------------------------------------------------
+    async def action_runner(self, action: str) -> None:
+        """Show the runner tab and run one of the runner pane's actions there."""
+        self.query_one(TabbedContent).active = "runner-tab"
         current = self.datasets.current
-        names = [d.name for d in self.datasets.datasets]
-        if isinstance(sel, Rule):
-            if sel.kind not in ("python", "llm"):
-                self.notify(f"{sel.name!r} is a {sel.kind_label} rule: evaltui cannot run it locally "
-                            "(Python code and LLM-judge rules can be tested).", severity="warning")
-                return
-            # The rule under the cursor itself, not a local function that happens to share its name.
-            dataset = sel.dataset_name if sel.dataset_name in names else (current.name if current else None)
-            self.app.push_screen(TestModal(None, sel.name, names, dataset, rule=sel.name))
-            return
-        if isinstance(sel, WorkspaceEvaluator):
-            self.notify(f"{sel.name!r} is a workspace evaluator: evaltui cannot run it locally yet.",
-                        severity="warning")
-            return
-        fn = self._selected_function("test")
-        if fn is None:
-            return
-        self.app.push_screen(TestModal(fn.path, fn.name, names, current.name if current else None))
+        self.runner_pane.preferred_dataset = current.id if current else None
+        await self.runner_pane.run_action(action)
 
-    # -- errors ----------------------------------------------------------------------
-    def on_operation_failed(self, event: OperationFailed) -> None:
-        self.evaluators.show_loading(False)
-        if event.modal:
-            self.app.push_screen(ErrorModal(event.title, event.message))
-        else:
-            self._notify_error(event.title, event.message)
+    def on_runner_pane_run_ended(self, event: RunnerPane.RunEnded) -> None:
+        if event.status in ("done", "cancelled"):
+            self.notify(f"Experiment {event.status}.", timeout=3)
 
-
-def scan_local_functions(directory: Path, rules: list[Rule]) -> tuple[list[LocalFunction], list[str]]:
-    """Evaluator functions in `directory/*.py` (by AST) and whether each matches its uploaded rule.
-
-    Runs in a worker thread: it reads files and bundles code, but never executes the files.
-    """
-    from tui.backend.source.loader import find_evaluators
-
-    found, problems = find_evaluators(directory)
-    by_name = {r.name: r for r in rules}
-    functions = [
-        LocalFunction(
-            path=path, name=info.name, lineno=info.lineno, end_lineno=info.end_lineno,
-            signature=info.signature, is_async=info.is_async, is_judge=info.is_judge,
-            sync=_sync_state(path, info.name, by_name.get(info.name)),
-        )
-        for path, info in found
-    ]
-    return functions, problems
-
-
-def _sync_state(path: Path, function: str, rule: Rule | None) -> str:
-    if rule is None:
-        return "not uploaded"
-    if not rule.is_python:
-        return "unknown"  # a JavaScript, LLM or actions-only rule: nothing to compare the file with
-    try:
-        from tui.backend.source.bundle import bundle_for_upload
-
-        code = bundle_for_upload(path, function).code
-    except Exception:  # noqa: BLE001 - a file that cannot be bundled is shown as unknown
-        return "unknown"
-    return "in sync" if code.strip() == (rule.code or "").strip() else "changed"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -25,10 +27,12 @@ class DatasetsPane(Vertical):
 
     BORDER_TITLE = "Datasets"
 
+    @dataclass
     class DatasetChosen(Message):
-        def __init__(self, dataset: Dataset) -> None:
-            super().__init__()
-            self.dataset = dataset
+        dataset: Dataset
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, DatasetsPane.DatasetChosen)  # the examples of the latest one
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,36 +15,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from tui.backend.core.models import Rule, WorkspaceEvaluator
+from tui.backend.source.functions import LocalFunction
 from tui.widgets.column_fit import CELL_PADDING, SCROLLBAR, ColumnFit, FixedColumnsTable
 from tui.widgets.formatting import ago, rate
-
-SyncState = Literal["not uploaded", "in sync", "changed", "unknown"]
-
-
-@dataclass(frozen=True)
-class LocalFunction:
-    """One evaluator function found in a local file (by AST, never executed)."""
-
-    path: Path
-    name: str
-    lineno: int
-    end_lineno: int
-    signature: str | None  # "method1" | "method2" | None
-    is_async: bool
-    is_judge: bool
-    sync: SyncState = "not uploaded"
-
-    @property
-    def key(self) -> str:
-        return f"{self.path}::{self.name}"
-
-    @property
-    def kind(self) -> str:
-        # Imported here: the loader is not needed for the first frame.
-        from tui.backend.source.loader import function_kind
-
-        return function_kind(self.signature, self.is_async, self.is_judge)
-
 
 _SYNC_STYLE = {"in sync": "green", "changed": "yellow", "not uploaded": "dim", "unknown": "red"}
 
@@ -191,20 +164,27 @@ class EvaluatorsPane(Vertical):
 
     BORDER_TITLE = "Evaluators"
 
+    # A newer highlight supersedes one still queued: only the row the cursor rests on matters.
+    @dataclass
     class RuleHighlighted(Message):
-        def __init__(self, rule: Rule) -> None:
-            super().__init__()
-            self.rule = rule
+        rule: Rule
 
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, EvaluatorsPane.RuleHighlighted)
+
+    @dataclass
     class LocalHighlighted(Message):
-        def __init__(self, function: LocalFunction) -> None:
-            super().__init__()
-            self.function = function
+        function: LocalFunction
 
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, EvaluatorsPane.LocalHighlighted)
+
+    @dataclass
     class WorkspaceHighlighted(Message):
-        def __init__(self, evaluator: WorkspaceEvaluator) -> None:
-            super().__init__()
-            self.evaluator = evaluator
+        evaluator: WorkspaceEvaluator
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, EvaluatorsPane.WorkspaceHighlighted)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

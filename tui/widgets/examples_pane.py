@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -24,15 +26,15 @@ class ExamplesPane(Vertical):
 
     BORDER_TITLE = "Examples"
 
+    @dataclass
     class PageWanted(Message):
-        def __init__(self, dataset_id: str, offset: int) -> None:
-            super().__init__()
-            self.dataset_id, self.offset = dataset_id, offset
+        dataset_id: str
+        offset: int
 
+    @dataclass
     class ExampleOpened(Message):
-        def __init__(self, example: Example, index: int) -> None:
-            super().__init__()
-            self.example, self.index = example, index
+        example: Example
+        index: int
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

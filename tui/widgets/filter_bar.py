@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
@@ -12,10 +14,14 @@ class FilterBar(Input):
 
     BINDINGS = [Binding("escape", "close", "Clear filter", id="filter.close")]
 
+    @dataclass
     class FilterChanged(Message):
-        def __init__(self, text: str, final: bool = False) -> None:
-            super().__init__()
-            self.text, self.final = text, final
+        text: str
+        final: bool = False  # enter or escape: the filter is kept (or cleared) and the bar closes
+
+        def can_replace(self, message: Message) -> bool:
+            # A keystroke typed after this one supersedes it; the final one is always handled.
+            return not self.final and isinstance(message, FilterBar.FilterChanged)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(placeholder="Filter… (enter keeps it, escape clears)", compact=True, **kwargs)

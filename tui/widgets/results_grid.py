@@ -11,6 +11,7 @@ errors are marked; selecting a cell posts `ResultsGrid.CellChosen` with the row 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.message import Message
@@ -76,13 +77,12 @@ class ResultsGrid(FixedColumnsTable):
     }
     """
 
+    @dataclass
     class CellChosen(Message):
         """The user selected a cell: `key` is the evaluator key, or None for the example / target cell."""
 
-        def __init__(self, example_id: str, key: str | None) -> None:
-            super().__init__()
-            self.example_id = example_id
-            self.key = key
+        example_id: str
+        key: str | None
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="cell", zebra_stripes=True)

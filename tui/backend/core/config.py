@@ -50,6 +50,12 @@ def evaltui_home() -> Path:
     return Path(user_data_dir("evaltui", appauthor=False))
 
 
+def default_evaluator_dir(home: Path) -> Path:
+    """`./evaluators` when it exists (a project checkout), else the sample files under `home/evaluators`."""
+    here = Path.cwd() / "evaluators"
+    return here if here.is_dir() else home / "evaluators"
+
+
 def load_env_files() -> None:
     """Load `.env` from cwd, then from $EVALTUI_HOME; never overrides real env vars."""
     from dotenv import load_dotenv
@@ -114,15 +120,12 @@ def debug_from_env() -> bool:
 
 def seconds_from_env(name: str, default: float) -> float:
     """A positive number of seconds from the environment, with a clear error for a bad value."""
+    if name not in os.environ:  # the common case: no need to import `evaluators` (~50 ms) at start-up
+        return default
+    from evaluators.env import EnvNumberError, number_from_env
     from tui.backend.core.errors import InvalidInput
 
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
     try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not value > 0:  # also rejects NaN
-        raise InvalidInput(f"{name} must be a positive number of seconds, not {raw!r}.")
-    return value
+        return number_from_env(name, default, float, allow_zero=False, unit="seconds")
+    except EnvNumberError as exc:
+        raise InvalidInput(str(exc)) from None

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.backend.core.errors import InvalidInput
-from tui.backend.source.loader import ParsedFile, find_function, parse_evaluator_file
+from tui.backend.source.parse import ParsedFile, find_function, parse_evaluator_file
 
 _PARAM_ROOTS = {
     ("run", "outputs"): "outputs",

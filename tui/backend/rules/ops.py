@@ -7,13 +7,13 @@ Pure backend logic: no printing, no prompting. Callers ask the user in between
 from __future__ import annotations
 
 import difflib
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui.backend.core.errors import Ambiguous, EvaltuiError, InvalidInput, NotFound
 from tui.backend.core.models import Rule, RuleSpec
+from tui.backend.rules.sample_rate import validate_sample_rate
 
 if TYPE_CHECKING:
     from tui.backend.workspace.base import Backend
@@ -68,19 +68,6 @@ def validate_name(name: str | None) -> str:
     if name is None or not name.strip():
         raise InvalidInput("The evaluator name must not be empty.")
     return name
-
-
-def validate_sample_rate(value: Any) -> float:
-    """A float in 0..1; strings are parsed. Raises InvalidInput with the bad value."""
-    try:
-        rate = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(
-            f"The sample rate must be a number between 0 and 1, not {value!r}."
-        ) from None
-    if math.isnan(rate) or not 0.0 <= rate <= 1.0:
-        raise InvalidInput(f"The sample rate must be between 0 and 1, not {value!r}.")
-    return rate
 
 
 def check_binding_flags(dataset: str | None, project: str | None) -> None:
@@ -157,7 +144,7 @@ def plan_upload(
     """
     from tui.backend.rules.judge_rule import judge_rule_for
     from tui.backend.source.bundle import bundle_for_upload
-    from tui.backend.source.loader import parse_evaluator_file
+    from tui.backend.source.parse import parse_evaluator_file
 
     validate_name(name)
     rate = validate_sample_rate(sample_rate) if sample_rate is not None else None

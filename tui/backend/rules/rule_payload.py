@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from tui.backend.core.errors import InvalidInput
 from tui.backend.core.models import Rule, RuleKind, RuleSpec
+from tui.backend.rules.sample_rate import validate_sample_rate
 
 #: The columns a PATCH replaces (the rest of the rule is server-owned).
 REPLACE_COLUMNS: tuple[str, ...] = (
@@ -155,8 +156,7 @@ def rule_from_payload(raw: dict, lookup: NameLookup | None = None, parse_time=No
 def check_spec(spec: RuleSpec, require_target: bool = True) -> None:
     if spec.dataset_id and spec.project_id or (require_target and not (spec.dataset_id or spec.project_id)):
         raise InvalidInput("A rule needs exactly one of a dataset or a project.")
-    if not 0.0 <= spec.sampling_rate <= 1.0:
-        raise InvalidInput(f"Sampling rate must be between 0 and 1, not {spec.sampling_rate}.")
+    validate_sample_rate(spec.sampling_rate, "Sampling rate")
 
 
 def create_body(spec: RuleSpec, require_target: bool = True) -> dict[str, Any]:

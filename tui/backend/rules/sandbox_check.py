@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.backend.core.models import Example
-from tui.backend.source.bundle import ENTRY_POINT, SANDBOX_PACKAGES
+from tui.backend.source.bundle import SANDBOX_PACKAGES
+from tui.backend.source.entry_point import ENTRY_POINT
 
 CODE_FILENAME = "<uploaded evaluator>"
 

@@ -174,7 +174,7 @@ def test_rule(backend: Backend, name: str, dataset: str, limit: int = 10, timeou
     """The same good-vs-bad test for a workspace rule (Python code, or an LLM judge run through
     ChatOpenAI with the rule's prompt, schema and model), before it is enabled."""
     from tui.backend.rules.ops import find_rule
-    from tui.backend.runs.runner import load_rule_evaluator
+    from tui.backend.runs.rules_local import load_rule_evaluator
 
     if limit < 1:
         raise InvalidInput(f"The limit must be at least 1, not {limit}.")

@@ -4,14 +4,11 @@ LangSmith runs a function named `perform_eval(run, example)` synchronously, in a
 standard library plus numpy, pandas, jsonschema, scipy and scikit-learn, and no network access
 (docs.langchain.com/langsmith/code-evaluator). The bundle is:
 
-- the module-level statements the function needs (`tui.backend.source.loader.compute_slice`), copied as
-  written (comments inside them kept) and in file order;
-- a sync Method-2 function renamed to `perform_eval` (plus `name = perform_eval` if something
-  refers to it by its old name, e.g. recursion);
-- otherwise (Method 1 and/or async) the function under its own name and a `perform_eval` adapter
-  that maps `run`/`example` to its parameters, runs coroutines with `asyncio.run`, and reshapes a
-  Method-1 result `{"key", "score", "comment"}` into the `{<key>: score, "comment": ...}` shape
-  code rules return.
+- the module-level statements the function needs (`tui.backend.source.slice.compute_slice`),
+  copied as written (comments inside them kept) and in file order, with helpers imported from
+  local files (`from ._helpers import x`, a sibling module) inlined;
+- the function as `perform_eval`, or under its own name with a `perform_eval` adapter
+  (`tui.backend.source.entry_point`).
 
 The text depends only on the file's content and the function name, so bundles diff cleanly.
 """
@@ -25,29 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.backend.core.errors import EvaluatorLoadError
-from tui.backend.source.loader import (
-    ModuleSlice,
-    ParsedFile,
-    _bound_names,
-    _first_line,
-    _imported_modules,
-    _is_llm_module,
-    compute_slice,
-    find_function,
-    parse_evaluator_file,
-    require_signature,
-    resolve_local_module,
-    slice_for_names,
-)
+from tui.backend.source.ast_names import bound_names, first_line, imported_modules, is_import, is_llm_module
+from tui.backend.source.entry_point import ENTRY_POINT, HELPER_PREFIX, adapter, renames_to_entry_point
+from tui.backend.source.local_modules import resolve_local_module
+from tui.backend.source.parse import ParsedFile, find_function, parse_evaluator_file, require_signature
+from tui.backend.source.slice import ModuleSlice, compute_slice, is_future_import, slice_for_names
 
-ENTRY_POINT = "perform_eval"
 SANDBOX_PACKAGES = ("numpy", "pandas", "jsonschema", "scipy", "sklearn")
 # Standard-library modules that only make sense with network or process access.
 _NETWORK_STDLIB = frozenset(
     {"socket", "ssl", "http", "urllib", "ftplib", "smtplib", "imaplib", "poplib", "xmlrpc",
      "subprocess", "multiprocessing", "webbrowser", "telnetlib"}
 )
-_HELPER_PREFIX = "_evaltui_"
 
 
 @dataclass(frozen=True)
@@ -64,7 +50,7 @@ def bundle_for_upload(path: str | Path, function: str) -> Bundle:
     signature = require_signature(parsed, node)
     slc = compute_slice(parsed, node)
     is_async = isinstance(node, ast.AsyncFunctionDef)
-    rename = signature == "method2" and not is_async
+    rename = renames_to_entry_point(node, signature)
     _check_name_clashes(parsed, slc, rename)
 
     unresolved = [(name, parsed.path.name) for name in slc.unresolved]
@@ -84,7 +70,7 @@ def bundle_for_upload(path: str | Path, function: str) -> Bundle:
 
     code = _join([p.node for p in pieces], [p.text for p in pieces])
     if not rename:
-        code += "\n\n" + _adapter(node, signature, is_async)
+        code += "\n\n" + adapter(node, signature, is_async)
     return Bundle(
         code=code.rstrip("\n") + "\n",
         warnings=_warnings(parsed, node.name, pieces, unresolved, is_async),
@@ -134,7 +120,7 @@ def _inline_local_import(
     unresolved += [(name, file.name) for name in missing]
     pieces: list[_Piece] = []
     for inner in statements:
-        if isinstance(inner, ast.ImportFrom) and inner.module == "__future__":
+        if is_future_import(inner):
             continue
         nested = _inline_local_import(source, inner, visiting | {file.resolve()}, unresolved)
         if nested is not None:
@@ -154,16 +140,16 @@ def _clashes(
     """Would the inlined helpers define a name the user's file (or other inlined code) defines differently?"""
     theirs: dict[str, str] = {}
     for piece in inlined:
-        if not isinstance(piece.node, (ast.Import, ast.ImportFrom)) and piece.origin is not parsed:
-            theirs.update(dict.fromkeys(_bound_names(piece.node), piece.text))
+        if not is_import(piece.node) and piece.origin is not parsed:
+            theirs.update(dict.fromkeys(bound_names(piece.node), piece.text))
     ours = set().union(*(s.defines for s in parsed.stmts if s.node in slc.statements and s.node is not stmt))
     if ours & set(theirs):
         return True
     earlier = {
         name: piece.text
         for piece in so_far
-        if not isinstance(piece.node, (ast.Import, ast.ImportFrom)) and piece.origin is not parsed
-        for name in _bound_names(piece.node)
+        if not is_import(piece.node) and piece.origin is not parsed
+        for name in bound_names(piece.node)
     }
     return any(name in earlier and earlier[name] != text for name, text in theirs.items())
 
@@ -173,7 +159,7 @@ def _dedupe(pieces: list[_Piece]) -> list[_Piece]:
     seen: set[tuple[str, str]] = set()
     kept = []
     for piece in pieces:
-        key = (str(piece.origin.path), piece.text) if not isinstance(piece.node, (ast.Import, ast.ImportFrom)) else ("", piece.text)
+        key = (str(piece.origin.path), piece.text) if not is_import(piece.node) else ("", piece.text)
         if key not in seen:
             seen.add(key)
             kept.append(piece)
@@ -184,9 +170,9 @@ def _dedupe(pieces: list[_Piece]) -> list[_Piece]:
 
 
 def _statement_source(parsed: ParsedFile, stmt: ast.stmt, *, rename_target: bool) -> str:
-    start, end = _first_line(stmt), stmt.end_lineno or stmt.lineno
+    start, end = first_line(stmt), stmt.end_lineno or stmt.lineno
     shares_line = stmt.col_offset != 0 or any(
-        other is not stmt and (_first_line(other) == end or (other.end_lineno or other.lineno) == start)
+        other is not stmt and (first_line(other) == end or (other.end_lineno or other.lineno) == start)
         for other in parsed.tree.body
     )
     if shares_line:  # `import os; import re`: copy just this statement
@@ -226,7 +212,7 @@ def _join(statements: tuple[ast.stmt, ...], parts: list[str]) -> str:
         if i:
             prev = statements[i - 1]
             compound = _is_definition(stmt) or _is_definition(prev)
-            same_kind = isinstance(stmt, (ast.Import, ast.ImportFrom)) == isinstance(prev, (ast.Import, ast.ImportFrom))
+            same_kind = is_import(stmt) == is_import(prev)
             out += "\n\n" if compound else ("" if same_kind else "\n")
         out += part
     return out
@@ -252,89 +238,16 @@ def _check_name_clashes(parsed: ParsedFile, slc: ModuleSlice, rename: bool) -> N
     if target == ENTRY_POINT and not rename:
         raise EvaluatorLoadError(
             f"{ENTRY_POINT!r} in {parsed.path} needs an adapter to run as a LangSmith code rule "
-            f"(it is Method 1 or async), and the adapter must be called {ENTRY_POINT}: give the "
+            "(it is Method 1, async, or its parameters are not `run, example`), and the adapter must be "
+            f"called {ENTRY_POINT}: give the "
             "function another name."
         )
-    clashing = sorted(n for n in defined if n.startswith(_HELPER_PREFIX))
+    clashing = sorted(n for n in defined if n.startswith(HELPER_PREFIX))
     if clashing and not rename:
         raise EvaluatorLoadError(
-            f"{parsed.path} defines {', '.join(clashing)}: names starting with {_HELPER_PREFIX!r} are "
+            f"{parsed.path} defines {', '.join(clashing)}: names starting with {HELPER_PREFIX!r} are "
             "reserved for the code evaltui adds to the upload; rename them."
         )
-
-
-# ---------------------------------------------------------------------------- adapter
-
-_RESULT_HELPER = '''def _evaltui_method2_result(result, default_key):
-    """Reshape a Method-1 result ({"key", "score", "comment"}) into {<key>: score, "comment": ...}."""
-    if isinstance(result, dict) and isinstance(result.get("results"), list):
-        merged, comments = {}, []
-        for item in result["results"]:
-            one = _evaltui_method2_result(item, default_key)
-            comment = one.pop("comment", None) if isinstance(one, dict) else None
-            if isinstance(one, dict):
-                merged.update(one)
-            if comment is not None:
-                comments.append(f"{next(iter(one), default_key)}: {comment}")
-        if comments:
-            merged["comment"] = "; ".join(comments)
-        return merged
-    if isinstance(result, dict) and ("key" in result or "score" in result or "value" in result):
-        key = str(result.get("key") or default_key)
-        shaped = {key: result["score"] if "score" in result else result.get("value")}
-        if result.get("comment") is not None:
-            shaped["comment"] = result["comment"]
-        return shaped
-    if result is None or isinstance(result, (bool, int, float)):
-        return {default_key: result}
-    return result
-'''
-
-_RUN_SYNC_HELPER = '''def _evaltui_run_sync(awaitable):
-    """Run a coroutine from synchronous code (LangSmith calls perform_eval synchronously)."""
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(awaitable)
-    # Already inside an event loop: asyncio.run() would fail here, so use a worker thread.
-    import concurrent.futures
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, awaitable).result()
-'''
-
-
-def _adapter(node: ast.FunctionDef | ast.AsyncFunctionDef, signature: str, is_async: bool) -> str:
-    name = node.name
-    if signature == "method2":
-        call = f"{name}(run, example)"
-        body = f"    return _evaltui_run_sync({call})\n"
-        doc = f"LangSmith code-rule entry point: runs the async evaluator `{name}`."
-        return _RUN_SYNC_HELPER + "\n\n" + f'def {ENTRY_POINT}(run, example):\n    """{doc}"""\n' + body
-
-    declared = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
-    sources = {
-        "inputs": 'run.get("inputs") or {}',
-        "outputs": 'run.get("outputs") or {}',
-        "reference_outputs": 'example.get("outputs") or {}',
-    }
-    kwargs = "".join(f"        {p}={src},\n" for p, src in sources.items() if p in declared)
-    call = f"{name}(\n{kwargs}    )"
-    if is_async:
-        call = f"_evaltui_run_sync({call})"
-    helpers = _RESULT_HELPER + ("\n\n" + _RUN_SYNC_HELPER if is_async else "")
-    return (
-        helpers
-        + "\n\n"
-        + f"def {ENTRY_POINT}(run, example):\n"
-        + f'    """LangSmith code-rule entry point: calls the Method-1 evaluator `{name}`."""\n'
-        + "    run = run or {}\n"
-        + "    example = example or {}\n"
-        + f"    result = {call}\n"
-        + f"    return _evaltui_method2_result(result, {name!r})\n"
-    )
 
 
 # ---------------------------------------------------------------------------- warnings
@@ -358,7 +271,7 @@ def _warnings(
         )
         for node in imports:
             where = f"line {node.lineno}" if piece.origin is parsed else f"{piece.origin.path.name} line {node.lineno}"
-            for module, level in _imported_modules(node):
+            for module, level in imported_modules(node):
                 message = _import_warning(name, module, level, where)
                 key = module if level == 0 else f"{'.' * level}{module}"
                 if message and key not in seen:
@@ -409,7 +322,7 @@ def _import_warning(function: str, module: str, level: int, where: str) -> str |
         f"{function} imports {module} ({where}), which LangSmith code evaluators cannot use: they "
         "have only the standard library, numpy, pandas, jsonschema, scipy and scikit-learn."
     )
-    if _is_llm_module(module):
+    if is_llm_module(module):
         message += (
             " It is an LLM client and code evaluators have no network access: create an "
             "LLM-as-judge evaluator in LangSmith for this one, or run it locally."

@@ -174,6 +174,18 @@ def _urgency(text: str, label: str, departure_in_hours: int) -> SeedExample:
     )
 
 
+def _booking_details(text: str, reference: str, last_name: str) -> SeedExample:
+    return _step("extract_booking_details", {"booking_reference": reference, "last_name": last_name}, input=text)
+
+
+def _travel_dates(text: str, check_in: str, check_out: str) -> SeedExample:
+    return _step("extract_travel_dates", {"check_in": check_in, "check_out": check_out}, input=text)
+
+
+def _route(state: dict[str, str], next_node: str) -> SeedExample:
+    return _step("route_request", {"next_node": next_node}, state=state)
+
+
 SINGLE_STEP_EXAMPLES: tuple[SeedExample, ...] = (
     _intent("I need to cancel my trip to Denver next week", "cancellation"),
     _intent("Can you book me a flight to Tokyo in October?", "booking"),
@@ -190,33 +202,15 @@ SINGLE_STEP_EXAMPLES: tuple[SeedExample, ...] = (
     _urgency("My flight leaves in 90 minutes and my booking disappeared", "high", 2),
     _urgency("I'd like to change my seat for my trip in March", "low", 2000),
     _urgency("Passport expired, flying tomorrow morning, what can I do?", "high", 18),
-    _step("extract_booking_details",
-          {"booking_reference": "ABC123", "last_name": "Moreau"},
-          input="Hi, my booking reference is ABC123 under the name Claire Moreau."),
-    _step("extract_booking_details",
-          {"booking_reference": "XYZ789", "last_name": "Tanaka"},
-          input="Reservation XYZ789, passenger Kenji Tanaka, need help with seats"),
-    _step("extract_booking_details",
-          {"booking_reference": "QWE456", "last_name": "Silva"},
-          input="Booking code qwe456 for Ana Silva"),
-    _step("extract_travel_dates",
-          {"check_in": "2025-06-10", "check_out": "2025-06-13"},
-          input="Hotel in Paris from June 10 to June 13, 2025"),
-    _step("extract_travel_dates",
-          {"check_in": "2025-12-22", "check_out": "2025-12-29"},
-          input="We arrive on 22 December 2025 and leave a week later"),
-    _step("route_request",
-          {"next_node": "refund_agent"},
-          state={"intent": "refund", "sentiment": "negative", "urgency": "low"}),
-    _step("route_request",
-          {"next_node": "booking_agent"},
-          state={"intent": "booking", "sentiment": "neutral", "urgency": "low"}),
-    _step("route_request",
-          {"next_node": "human_agent"},
-          state={"intent": "complaint", "sentiment": "negative", "urgency": "high"}),
-    _step("route_request",
-          {"next_node": "faq_agent"},
-          state={"intent": "general_question", "sentiment": "neutral", "urgency": "low"}),
+    _booking_details("Hi, my booking reference is ABC123 under the name Claire Moreau.", "ABC123", "Moreau"),
+    _booking_details("Reservation XYZ789, passenger Kenji Tanaka, need help with seats", "XYZ789", "Tanaka"),
+    _booking_details("Booking code qwe456 for Ana Silva", "QWE456", "Silva"),
+    _travel_dates("Hotel in Paris from June 10 to June 13, 2025", "2025-06-10", "2025-06-13"),
+    _travel_dates("We arrive on 22 December 2025 and leave a week later", "2025-12-22", "2025-12-29"),
+    _route({"intent": "refund", "sentiment": "negative", "urgency": "low"}, "refund_agent"),
+    _route({"intent": "booking", "sentiment": "neutral", "urgency": "low"}, "booking_agent"),
+    _route({"intent": "complaint", "sentiment": "negative", "urgency": "high"}, "human_agent"),
+    _route({"intent": "general_question", "sentiment": "neutral", "urgency": "low"}, "faq_agent"),
 )
 
 DATASETS: tuple[SeedDataset, ...] = (

@@ -1,4 +1,5 @@
-"""What every CLI command handler receives: settings, output streams, a lazy backend, prompts.
+"""What every CLI command handler receives: settings, output streams, a lazy backend, prompts;
+and the exit codes the commands share.
 
 Handlers have the shape `def handler(args: argparse.Namespace, ctx: CliContext) -> int`.
 """
@@ -10,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from tui.backend.core.config import Settings
+
+CANCELLED_EXIT = 130  # Ctrl+C, as a shell reports SIGINT
+DECLINED_EXIT = 1  # the user answered No: nothing changed, but the command did not do its job
 
 
 @dataclass

@@ -1,0 +1,40 @@
+"""How the local workspace stores values in its columns (JSON text, ISO-8601 UTC times) and the
+small queries every table shares (does a row exist, which names are close to a mistyped one)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def exists(conn: sqlite3.Connection, table: str, row_id: str) -> bool:
+    return conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (row_id,)).fetchone() is not None
+
+
+def suggest(name: str, candidates: Iterable[str]) -> list[str]:
+    """Up to three candidates close to `name`, compared case-insensitively."""
+    by_lower: dict[str, str] = {}
+    for candidate in candidates:
+        by_lower.setdefault(candidate.lower(), candidate)
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.5)
+    return [by_lower[c] for c in close]

@@ -1,0 +1,101 @@
+"""The local workspace's SQLite schema, versioned with `PRAGMA user_version`.
+
+`MIGRATIONS[n]` is the SQL script that takes a database at user_version n to n + 1; a new file
+runs them all, from 0.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 2
+
+SCHEMA_V1 = """
+CREATE TABLE datasets (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    modified_at TEXT NOT NULL
+);
+CREATE INDEX datasets_name ON datasets(name);
+CREATE TABLE examples (
+    id TEXT PRIMARY KEY,
+    dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    inputs TEXT NOT NULL,
+    outputs TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX examples_page ON examples(dataset_id, position);
+CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX projects_name ON projects(name);
+CREATE TABLE rules (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    code TEXT,
+    sampling_rate REAL NOT NULL DEFAULT 1.0,
+    is_enabled INTEGER NOT NULL DEFAULT 1,
+    dataset_id TEXT REFERENCES datasets(id) ON DELETE SET NULL,
+    project_id TEXT REFERENCES projects(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX rules_name ON rules(name);
+CREATE TABLE experiments (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    dataset_id TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'running',
+    created_at TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    example_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX experiments_dataset ON experiments(dataset_id, created_at);
+CREATE INDEX experiments_name ON experiments(name);
+CREATE TABLE results (
+    experiment_id TEXT NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    example_id TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    outputs TEXT,
+    reference_outputs TEXT NOT NULL,
+    error TEXT,
+    latency_ms REAL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (experiment_id, example_id)
+);
+-- `score` has no declared type so ints stay ints and floats stay floats, `is_bool` restores bools.
+CREATE TABLE scores (
+    experiment_id TEXT NOT NULL,
+    example_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    score,
+    is_bool INTEGER NOT NULL DEFAULT 0,
+    comment TEXT,
+    error TEXT,
+    position INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (experiment_id, example_id, key),
+    FOREIGN KEY (experiment_id, example_id) REFERENCES results(experiment_id, example_id) ON DELETE CASCADE
+);
+"""
+
+# Rules keep their whole request-shape body (filters, side actions, LLM judges...) in `body`, so a
+# replace carries them over as on LangSmith; workspace evaluators mirror /api/v1/platform/evaluators.
+SCHEMA_V2 = """
+ALTER TABLE rules ADD COLUMN body TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE rules ADD COLUMN evaluator_version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE rules ADD COLUMN evaluator_id TEXT;
+CREATE TABLE workspace_evaluators (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: dict[int, str] = {0: SCHEMA_V1, 1: SCHEMA_V2}
