@@ -23,11 +23,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
 ROOTS = ("inputs", "outputs", "reference_outputs")
+#: Other spellings of the roots in variable mappings (LangSmith's UI writes `input`, `output`, `reference`).
+ROOT_ALIASES = {"input": "inputs", "output": "outputs", "reference": "reference_outputs",
+                "reference_output": "reference_outputs", "referenceOutputs": "reference_outputs"}
+
+
+def _root(path: str) -> str:
+    root = path.partition(".")[0]
+    return ROOT_ALIASES.get(root, root)
 
 
 def _resolve(path: str, run: Mapping, example: Mapping) -> str:
     """The text a variable maps to: `outputs.k` / `inputs.k` (the run's), `reference_outputs.k`."""
-    root, _, rest = path.partition(".")
+    _, _, rest = path.partition(".")
+    root = _root(path)
     source = {
         "outputs": run.get("outputs"),
         "inputs": run.get("inputs") or example.get("inputs"),
@@ -63,7 +72,7 @@ def check_variables(prompt: Sequence, mapping: Mapping[str, str], template_forma
     if unmapped:
         raise ValueError(f"The prompt uses {', '.join('{' + v + '}' for v in unmapped)}, which the variable "
                          "mapping does not say where to read from.")
-    bad = sorted(f"{k}: {v!r}" for k, v in mapping.items() if v.partition(".")[0] not in ROOTS)
+    bad = sorted(f"{k}: {v!r}" for k, v in mapping.items() if _root(v) not in ROOTS)
     if bad:
         raise ValueError(f"Variables must map to inputs.<k>, outputs.<k> or reference_outputs.<k>, not {'; '.join(bad)}.")
 

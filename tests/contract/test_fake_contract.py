@@ -528,3 +528,19 @@ def test_a_bad_rule_body_is_caught(world):
     r = world.classic.session.post(f"{world.fake.url}/runs/rules", json=bad,
                                    headers={"x-api-key": world.fake.api_key})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "code_evaluators", 0, "language"]
+
+
+def test_prompt_commits_match_the_generated_client(world):
+    from tui.backend.workspace.seed_data import DEMO_PROMPTS
+
+    manifest = DEMO_PROMPTS["evaltui-demo/accuracy-judge"]
+    first = world.fake.seed_prompt("evaltui-demo/accuracy-judge", manifest)
+    world.fake.seed_prompt("evaltui-demo/accuracy-judge", {**manifest, "note": "newer"})
+    latest = world.gen.commits.retrieve("latest", owner="evaltui-demo", repo="accuracy-judge", include_model=True)
+    assert latest.manifest["note"] == "newer"
+    pinned = world.gen.commits.retrieve(first, owner="evaltui-demo", repo="accuracy-judge")
+    assert pinned.commit_hash == first and pinned.manifest == manifest
+    # the classic client the product uses (pull_prompt_commit parses it into PromptCommit)
+    commit = world.classic.pull_prompt_commit(f"evaltui-demo/accuracy-judge:{first}", include_model=True,
+                                              dangerously_pull_public_prompt=True)
+    assert commit.manifest == manifest

@@ -20,6 +20,7 @@ Routes. `langsmith.Client` calls paths without prefix (`/runs/rules`); the gener
   POST /runs · PATCH /runs/{id} · POST /runs/batch · POST /runs/multipart · POST /runs/query
   GET /runs/{id} · POST|GET /feedback
   GET|POST /api/v1/platform/evaluators · GET /api/v1/platform/evaluators/{id} (also /v1/platform/...)
+  GET /api/v1/commits/{owner}/{repo}/{commit} (prompt-hub manifests: `seed_prompt`)
 
 Behaviours (each has a test in tests/unit/test_fake_langsmith.py or tests/contract/):
  1. Rules are stored with every field of the v1 read model (`types/evaluator.py` Evaluator, the
@@ -458,6 +459,7 @@ class FakeLangSmith(LoopbackServer):
         self.rules: dict[str, dict] = {}
         self.annotation_queues: dict[str, dict] = {}
         self.workspace_evaluators: dict[str, dict] = {}
+        self.prompts: dict[tuple[str, str], list[dict]] = {}  # (owner, repo) -> commits, newest last
         self.requests: list[RecordedRequest] = []
         self._faults: list[Fault] = []
         self._pending: list[tuple[float, Callable[[], None]]] = []  # (due, apply), in arrival order
@@ -495,6 +497,7 @@ class FakeLangSmith(LoopbackServer):
                 ("GET", platform, self._list_workspace_evaluators),
                 ("POST", platform, self._create_workspace_evaluator),
                 ("GET", platform + r"/(?P<id>[^/]+)", self._read_workspace_evaluator),
+                ("GET", v1 + r"/commits/(?P<owner>[^/]+)/(?P<repo>[^/]+)/(?P<commit>[^/]+)", self._read_commit),
             ]
         ]
         if default_project:
@@ -689,6 +692,23 @@ class FakeLangSmith(LoopbackServer):
                 prompt_repo_handle=prompt_repo_handle, commit=commit, variable_mapping=variable_mapping,
                 metadata=metadata, evaluator_id=evaluator_id,
             )
+
+    def seed_prompt(self, handle: str, manifest: dict, commit_hash: str | None = None) -> str:
+        """A prompt-hub commit of `handle` ("owner/repo", or "repo" for the workspace's own "-"),
+        read by `GET /commits/{owner}/{repo}/{commit}` (CommitManifestResponse); it becomes latest."""
+        owner, _, repo = handle.rpartition("/")
+        commit_hash = commit_hash or uuid.uuid4().hex[:8]
+        with self._lock:
+            self.prompts.setdefault((owner or "-", repo), []).append(
+                {"commit_hash": commit_hash, "manifest": manifest, "examples": []})
+        return commit_hash
+
+    def _read_commit(self, req, owner, repo, commit):
+        commits = self.prompts.get((owner, repo)) or []
+        found = commits[-1:] if commit == "latest" else [c for c in commits if c["commit_hash"] == commit]
+        if not found:
+            raise HttpError(404, f"Commit {owner}/{repo}/{commit} not found")
+        return 200, dict(found[0])
 
     def examples_of(self, dataset_id: str) -> list[dict]:
         return [e for e in self.examples.values() if e["dataset_id"] == dataset_id]

@@ -131,7 +131,7 @@ def cmd_cache(args, ctx: CliContext) -> int:
 
 
 def cmd_experiments(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tui.backend.runs.runner import summarize
+    from tui.backend.runs.summary import summarize
 
     backend = ctx.backend
     dataset_id = backend.get_dataset(args.dataset).id if args.dataset else None

@@ -157,6 +157,8 @@ def _add_rule_commands(sub) -> None:
     p.add_argument("evaluator_file", metavar="FILE", nargs="?", help="Python file (or use --rule)")
     p.add_argument("--function", help="function name in the file")
     p.add_argument("--rule", metavar="NAME", help="test a workspace rule (Python code or LLM judge) instead")
+    p.add_argument("--workspace", metavar="NAME",
+                   help="test a workspace evaluator (Python code, or an LLM prompt from the prompt hub) instead")
     p.add_argument("--dataset", required=True, help="dataset whose examples make the pairs")
     p.add_argument("--limit", type=limit_arg, default=10, help="examples to use (default 10)")
     p.add_argument(
@@ -184,7 +186,8 @@ def _add_experiment_commands(sub) -> None:
     p.add_argument(
         "--evaluators", action="append", default=[], metavar="FILE:FN[,FILE:FN...]",
         help="evaluators: `file.py:function`, `module:function` (e.g. evaluators:exact_match) or "
-        "`rule:NAME` (a workspace rule, code or LLM judge, run here); comma-separated or repeated",
+        "`rule:NAME` (a workspace rule, code or LLM judge, run here) or `workspace:NAME` (a workspace "
+        "evaluator, run here); comma-separated or repeated",
     )
     p.add_argument("--prefix", default="evaltui", help="experiment name prefix (default evaltui)")
     p.add_argument("--max-concurrency", type=limit_arg, default=4, help="examples in flight (default 4)")

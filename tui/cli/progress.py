@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, TextIO
 
+from tui.backend.runs.summary import ScoreTally
+
 if TYPE_CHECKING:
     from tui.backend.core.events import RunEvent
 
@@ -19,32 +21,38 @@ class CliProgress:
         self.live = _is_tty(stream) if live is None else live
         self.interval = interval if interval is not None else (0.1 if self.live else 2.0)
         self.total = 0
-        self.done = 0
-        self.target_errors = 0
-        self.evaluator_errors = 0
+        #: counts and the first error per evaluator key ("target" for the target), for the summary
+        self.tally = ScoreTally()
         self.name = ""
         self.started = time.monotonic()
         self._last = 0.0
         self._last_pct = -1
         self.final: RunEvent | None = None
         self.started_event = None
-        #: the first error seen per evaluator key ("target" for the target), shown in the summary
-        self.first_errors: dict[str, str] = {}
+
+    @property
+    def done(self) -> int:
+        return self.tally.examples
+
+    @property
+    def target_errors(self) -> int:
+        return self.tally.target_errors
+
+    @property
+    def evaluator_errors(self) -> int:
+        return self.tally.evaluator_errors
+
+    @property
+    def first_errors(self) -> dict[str, str]:
+        return self.tally.first_errors
 
     def __call__(self, event: RunEvent) -> None:
         from tui.backend.core import events as ev
 
         kind = type(event)
-        if kind is ev.ExampleFinished:
-            self.done += 1
-            for score in event.result.scores:
-                if score.error:
-                    self.evaluator_errors += 1
-                    self.first_errors.setdefault(score.key, score.error)
+        if kind is ev.ExampleFinished:  # a failed target's row carries its error (TargetFailed came first)
+            self.tally.add(event.result)
             self._tick()
-        elif kind is ev.TargetFailed:
-            self.target_errors += 1
-            self.first_errors.setdefault("target", event.error)
         elif kind is ev.ExperimentStarted:
             self.started_event = event
             self.total, self.name, self.started = event.total, event.name, time.monotonic()

@@ -134,19 +134,23 @@ def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def cmd_test(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui.backend.core.errors import InvalidInput
-    from tui.backend.rules.tester import test_evaluator, test_rule
+    from tui.backend.rules.tester import test_evaluator, test_rule, test_workspace_evaluator
 
-    if args.rule and (args.evaluator_file or args.function):
-        raise InvalidInput("Test either FILE --function F or --rule NAME, not both.")
+    chosen = [bool(args.evaluator_file or args.function), bool(args.rule), bool(args.workspace)]
+    if sum(chosen) > 1:
+        raise InvalidInput("Test one thing: FILE --function F, --rule NAME or --workspace NAME.")
     if args.rule:
         report = test_rule(ctx.backend, args.rule, args.dataset, limit=args.limit, timeout=args.timeout)
+    elif args.workspace:
+        report = test_workspace_evaluator(ctx.backend, args.workspace, args.dataset, limit=args.limit,
+                                          timeout=args.timeout)
     elif args.evaluator_file and args.function:
         report = test_evaluator(
             ctx.backend, args.evaluator_file, args.function, args.dataset, limit=args.limit,
             timeout=args.timeout,
         )
     else:
-        raise InvalidInput("Say what to test: FILE --function F, or --rule NAME.")
+        raise InvalidInput("Say what to test: FILE --function F, --rule NAME or --workspace NAME.")
     ctx.out(f"Testing {report.evaluator!r} on {report.dataset!r}")
     ctx.out(format_test_report(report))
     return 0 if report.ok else 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -14,6 +13,7 @@ from tui.backend.core.models import Experiment
 from tui.backend.runs.compare import Comparison, compare_results
 from tui.widgets.backend_access import require_backend
 from tui.widgets.formatting import one_line
+from tui.widgets.screen_box import ScreenBox
 
 
 def _mean(value: float | None) -> str:
@@ -58,7 +58,7 @@ class CompareScreen(Screen[None]):
         self.comparison: Comparison | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="compare-box", classes="screen-box") as box:
+        with ScreenBox(id="compare-box") as box:
             box.border_title = "Compare experiments"
             yield Static("loading…", id="compare-heading", markup=False)
             yield DataTable(id="compare-metrics", cursor_type="row", zebra_stripes=True)

@@ -15,7 +15,6 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -24,6 +23,7 @@ from tui.backend.core.errors import EvaltuiError
 from tui.backend.core.models import Experiment
 from tui.backend.runs.export import export_experiment
 from tui.widgets.backend_access import require_backend
+from tui.widgets.screen_box import ScreenBox
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def export_in_worker(node: DOMNode, experiment_ids: Iterable[str], directory: Pa
 
 def load_rows(backend: Any) -> list[ExperimentRow]:
     """Every experiment with its dataset name and per-key mean scores, grouped by dataset."""
-    from tui.backend.runs.runner import summarize
+    from tui.backend.runs.summary import summarize
 
     names = {d.id: d.name for d in backend.list_datasets()}
     rows = []
@@ -111,7 +111,7 @@ class ExperimentsScreen(Screen["str | None"]):
         self.rows: list[ExperimentRow] = []
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="experiments-box", classes="screen-box") as box:
+        with ScreenBox(id="experiments-box") as box:
             box.border_title = "Experiments"
             yield DataTable(id="experiments-table", cursor_type="row", zebra_stripes=True)
             yield Static("space mark · c compare two · e export · enter open · escape back", id="experiments-hint")

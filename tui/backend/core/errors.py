@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class EvaltuiError(Exception):
     """Base: `str(err)` is a complete, user-facing sentence."""
@@ -56,3 +59,12 @@ def describe_error(err: BaseException) -> str:
     if isinstance(err, EvaltuiError):
         return str(err)
     return f"Unexpected {type(err).__name__}: {err}"
+
+
+def suggest(name: str, candidates: Iterable[str]) -> list[str]:
+    """Up to three candidates close to `name`, compared case-insensitively."""
+    by_lower: dict[str, str] = {}
+    for candidate in candidates:
+        by_lower.setdefault(candidate.lower(), candidate)
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.5)
+    return [by_lower[c] for c in close]

@@ -190,6 +190,24 @@ def test_rule(backend: Backend, name: str, dataset: str, limit: int = 10, timeou
     return _test_pairs(backend, load_rule_evaluator(rule, timeout), rule.name, reads, dataset, limit)
 
 
+def test_workspace_evaluator(backend: Backend, name: str, dataset: str, limit: int = 10,
+                             timeout: float | None = 30.0) -> TestReport:
+    """The same good-vs-bad test for a workspace evaluator: its Python code, or its prompt-hub
+    prompt run through ChatOpenAI with the prompt's messages, schema and model."""
+    from tui.backend.runs.rules_local import find_workspace_evaluator, workspace_evaluator
+
+    if limit < 1:
+        raise InvalidInput(f"The limit must be at least 1, not {limit}.")
+    ev = find_workspace_evaluator(backend, name)
+    evaluator = workspace_evaluator(backend, ev, timeout)
+    if ev.type == "llm":
+        reads = {p.split(".", 1)[1] for p in (ev.variable_mapping or {}).values()
+                 if isinstance(p, str) and p.split(".", 1)[0] in ("outputs", "output")}
+    else:
+        reads = keys_read_by(ev.code or "")
+    return _test_pairs(backend, evaluator, ev.name, reads, dataset, limit)
+
+
 def _test_pairs(backend: Backend, evaluator: Any, name: str, reads, dataset: str, limit: int) -> TestReport:
     found = backend.get_dataset(dataset)
     # One extra example so even `limit=1` has a partner for its known-bad pair.

@@ -40,7 +40,7 @@ def experiment_json(experiment: Experiment | None, status: str | None = None) ->
 
 def results_to_json(experiment: Experiment, results: Sequence[ExperimentResult]) -> str:
     """The whole experiment as one JSON document: metadata, per-key summary, every row."""
-    from tui.backend.runs.runner import summarize
+    from tui.backend.runs.summary import summarize
 
     summary, counts = summarize(results)
     doc = {

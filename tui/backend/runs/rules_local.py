@@ -1,7 +1,7 @@
 """Workspace rules run by evaltui itself: on a workspace that does not apply its rules (the local
 one), and for `rule:NAME` evaluator specs on any workspace.
 
-A rule becomes an evaluator from its stored code (`perform_eval(run, example)`) or, for an
+A rule (or a workspace evaluator) becomes an evaluator from its stored code (`perform_eval(run, example)`) or, for an
 LLM-judge rule, from its prompt, schema and model; each example draws which rules score it from
 the rules' sampling rates with one seedable RNG.
 """
@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tui.backend.core import errors
-from tui.backend.core.models import Example, Rule
-from tui.backend.runs.specs import RULE_PREFIX
+from tui.backend.core.models import Example, Rule, WorkspaceEvaluator
+from tui.backend.runs.specs import RULE_PREFIX, WORKSPACE_PREFIX
 
 
 def load_rule_evaluator(rule: Rule, timeout: float | None = None):
@@ -25,26 +25,39 @@ def load_rule_evaluator(rule: Rule, timeout: float | None = None):
     so executing it here is what they asked for (LangSmith runs the same code in its sandbox).
     Broken code does not stop a run: it becomes an evaluator whose every result is that error.
     """
-    from evaluators import normalize
+    if rule.kind == "llm":
+        from evaluators.llm_judge import rule_judge
 
-    namespace: dict[str, Any] = {"__name__": f"evaltui_rule_{rule.id}"}
-    try:
-        if rule.kind == "llm":
-            from evaluators.llm_judge import rule_judge
+        return _built(lambda: rule_judge(rule.llm or {}), f"Rule {rule.name!r}", rule.name, timeout)
+    return code_evaluator(rule.code or "", f"Rule {rule.name!r}", rule.name, timeout)
 
-            return normalize(rule_judge(rule.llm or {}), name=rule.name, timeout=timeout)
-        exec(compile(rule.code or "", f"<rule {rule.name}>", "exec"), namespace)  # noqa: S102
+
+def code_evaluator(code: str, what: str, name: str, timeout: float | None = None):
+    """The `perform_eval(run, example)` that `code` defines, normalized; see `_built`."""
+    def build():
+        namespace: dict[str, Any] = {"__name__": f"evaltui_stored_{abs(hash(what))}"}
+        exec(compile(code, f"<{what}>", "exec"), namespace)  # noqa: S102
         fn = namespace.get("perform_eval")
         if not callable(fn):
             raise LookupError("its code does not define perform_eval(run, example)")
-        return normalize(fn, name=rule.name, timeout=timeout)
+        return fn
+
+    return _built(build, what, name, timeout)
+
+
+def _built(build: Callable[[], Callable], what: str, name: str, timeout: float | None):
+    """Broken stored code does not stop a run: it becomes an evaluator whose every result is that error."""
+    from evaluators import normalize
+
+    try:
+        return normalize(build(), name=name, timeout=timeout)
     except Exception as exc:  # noqa: BLE001
-        message = f"Rule {rule.name!r} could not be loaded: {type(exc).__name__}: {exc}"
+        message = f"{what} could not be loaded: {type(exc).__name__}: {exc}"
 
         def broken_rule(run, example):
             raise RuntimeError(message)
 
-        return normalize(broken_rule, name=rule.name)
+        return normalize(broken_rule, name=name)
 
 
 def rules_for_dataset(backend, dataset_id: str) -> list[Rule]:
@@ -57,15 +70,42 @@ def rules_for_dataset(backend, dataset_id: str) -> list[Rule]:
 
 def rule_spec_evaluator(backend, spec: str, timeout: float | None):
     """`rule:NAME`: a workspace rule (Python code or LLM judge) run here, on any dataset, so a
-    LangSmith rule can be checked before it is enabled."""
+    LangSmith rule can be checked before it is enabled; `workspace:NAME` likewise a workspace
+    evaluator (Python code, or an LLM prompt from the prompt hub)."""
     from tui.backend.rules.ops import find_rule
 
+    if spec.strip().startswith(WORKSPACE_PREFIX):
+        return workspace_evaluator(backend, find_workspace_evaluator(backend, spec.strip()[len(WORKSPACE_PREFIX):]),
+                                   timeout)
     name = spec.strip()[len(RULE_PREFIX):]
     rule = find_rule(backend, name)
     if rule.kind not in ("python", "llm"):
         raise errors.InvalidInput(f"Rule {name!r} is a {rule.kind_label} rule; evaltui can run Python code "
                                   "and LLM-judge rules only.")
     return load_rule_evaluator(rule, timeout)
+
+
+def find_workspace_evaluator(backend, name: str) -> WorkspaceEvaluator:
+    found = backend.list_workspace_evaluators()
+    match = next((e for e in found if e.name == name), None)
+    if match is None:
+        raise errors.NotFound("Workspace evaluator", name, errors.suggest(name, [e.name for e in found]))
+    return match
+
+
+def workspace_evaluator(backend, ev: WorkspaceEvaluator, timeout: float | None = None):
+    """A workspace evaluator as an evaluator run here: its Python code, or its hub prompt's judge."""
+    from evaluators import normalize
+
+    what = f"Workspace evaluator {ev.name!r}"
+    if ev.type == "llm":
+        from tui.backend.rules.hub_judge import workspace_llm_judge
+
+        return normalize(workspace_llm_judge(backend, ev), name=ev.name, timeout=timeout)
+    if ev.type == "code" and (ev.language or "python") == "python" and ev.code:
+        return code_evaluator(ev.code, what, ev.name, timeout)
+    kind = f"{ev.language} code" if ev.type == "code" else ev.type
+    raise errors.InvalidInput(f"{what} is {kind}; evaltui can run Python code and LLM-prompt evaluators only.")
 
 
 def sample_rules(examples: Sequence[Example], rule_evaluators: Sequence[tuple[Rule, Any]], seed: int | None,

@@ -1,6 +1,6 @@
 """Evaluator specs -> normalized evaluators: callables, `evaluators.NormalizedEvaluator`s,
 `path/to/file.py:function` and `package.module:function`. (`rule:NAME` specs name a workspace
-rule; `rules_local` turns them into evaluators.)"""
+rule and `workspace:NAME` a workspace evaluator; `rules_local` turns them into evaluators.)"""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tui.backend.core import errors
 EvaluatorSpec = Any  # a callable, an evaluators.NormalizedEvaluator, or "file.py:fn" / "module:fn"
 
 RULE_PREFIX = "rule:"
+WORKSPACE_PREFIX = "workspace:"
 
 
 def load_evaluators(specs: Sequence[EvaluatorSpec], timeout: float | None = None) -> list:
@@ -37,7 +38,8 @@ def load_evaluators(specs: Sequence[EvaluatorSpec], timeout: float | None = None
 
 
 def is_rule_spec(spec: EvaluatorSpec) -> bool:
-    return isinstance(spec, str) and spec.strip().startswith(RULE_PREFIX)
+    """A spec naming something stored in the workspace: `rule:NAME` or `workspace:NAME`."""
+    return isinstance(spec, str) and spec.strip().startswith((RULE_PREFIX, WORKSPACE_PREFIX))
 
 
 def spec_label(spec: EvaluatorSpec) -> str:

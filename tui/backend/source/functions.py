@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the evaluators package is not needed to draw the main screen
+    from evaluators.signature import Signature
 
 SyncState = Literal["not uploaded", "in sync", "changed", "unknown"]
 
@@ -20,7 +23,7 @@ class FunctionInfo:
     name: str
     lineno: int  # first line, decorators included
     end_lineno: int
-    signature: Literal["method1", "method2"] | None
+    signature: Signature | None
     is_async: bool
     is_judge: bool
     source: str
@@ -46,7 +49,6 @@ def function_kind(signature: str | None, is_async: bool, is_judge: bool) -> str:
     """`Method 1`, `Method 2 async`, `async judge`... as the app shows an evaluator's shape."""
     if is_judge:
         return "async judge" if is_async else "judge"
-    # Imported here: the evaluators package is not needed to draw the main screen.
     from evaluators.signature import signature_label
 
     return signature_label(signature, is_async)

@@ -88,6 +88,10 @@ class Backend(Protocol):
     def list_workspace_evaluators(self) -> list[WorkspaceEvaluator]:
         """Code and LLM evaluators of the workspace, with the rules that bind them."""
 
+    def get_prompt_manifest(self, identifier: str) -> dict:
+        """The manifest of a prompt-hub prompt, `handle:commit` (commit defaults to latest), as
+        LangChain serialized it; NotFound when missing."""
+
     # -- experiments -------------------------------------------------------------------
     def create_experiment(
         self, name: str, dataset_id: str, metadata: dict | None = None

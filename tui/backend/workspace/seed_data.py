@@ -267,3 +267,30 @@ DEMO_WORKSPACE_EVALUATORS: tuple[dict, ...] = (
         },
     },
 )
+
+
+# The prompt-hub prompts the demo workspace evaluators point at (see prompt_manifest).
+_ACCURACY_PROMPT = (
+    ("system", "You grade an AI agent's answer for factual accuracy against the expected answer. "
+               "Judge the facts, not the wording.", ()),
+    ("human", "<expected>\n{expected}\n</expected>\n\n<agent_output>\n{response}\n</agent_output>",
+     ("expected", "response")),
+)
+_ACCURACY_SCHEMA = {
+    "title": "accuracy", "description": "Whether the answer is accurate", "type": "object",
+    "properties": {
+        "reasoning": {"type": "string", "description": "Explain your reasoning"},
+        "accuracy": {"type": "boolean", "description": "True if the answer is accurate"},
+    },
+    "required": ["reasoning", "accuracy"], "additionalProperties": False,
+}
+
+
+def _demo_prompts() -> dict[str, dict]:
+    from tui.backend.workspace.prompt_manifest import judge_prompt_manifest
+
+    return {"evaltui-demo/accuracy-judge": judge_prompt_manifest(_ACCURACY_PROMPT, _ACCURACY_SCHEMA, "gpt-4o-mini")}
+
+
+DEMO_PROMPTS: dict[str, dict] = _demo_prompts()
+

@@ -6,12 +6,14 @@ from tui.backend.workspace.base import Capabilities
 from tui.backend.workspace.langsmith.datasets import LangSmithDatasets
 from tui.backend.workspace.langsmith.experiments import LangSmithExperiments
 from tui.backend.workspace.langsmith.projects import LangSmithProjects
+from tui.backend.workspace.langsmith.prompts import LangSmithPrompts
 from tui.backend.workspace.langsmith.rules import LangSmithRules
 from tui.backend.workspace.langsmith.workspace_evaluators import LangSmithWorkspaceEvaluators
 
 
 class LangSmithBackend(
-    LangSmithDatasets, LangSmithProjects, LangSmithRules, LangSmithWorkspaceEvaluators, LangSmithExperiments
+    LangSmithDatasets, LangSmithProjects, LangSmithRules, LangSmithWorkspaceEvaluators, LangSmithPrompts,
+    LangSmithExperiments,
 ):
     """LangSmith workspace behind the Backend protocol. Synchronous; call it from worker threads.
     The constructor's settings (timeouts, retries, upload wait) are `LangSmithSession`'s."""

@@ -9,12 +9,14 @@ from tui.backend.workspace.base import Capabilities
 from tui.backend.workspace.local.datasets import LocalDatasets
 from tui.backend.workspace.local.experiments import LocalExperiments
 from tui.backend.workspace.local.projects import LocalProjects
+from tui.backend.workspace.local.prompts import LocalPrompts
 from tui.backend.workspace.local.rules import LocalRules
 from tui.backend.workspace.local.seed import copy_samples, insert_seed
 from tui.backend.workspace.local.workspace_evaluators import LocalWorkspaceEvaluators
 
 
-class LocalBackend(LocalDatasets, LocalProjects, LocalRules, LocalWorkspaceEvaluators, LocalExperiments):
+class LocalBackend(LocalDatasets, LocalProjects, LocalRules, LocalWorkspaceEvaluators, LocalPrompts,
+                   LocalExperiments):
     """`Backend` on an SQLite file (created and seeded on first open)."""
 
     kind = "local"

@@ -3,12 +3,12 @@ small queries every table shares (does a row exist, which names are close to a m
 
 from __future__ import annotations
 
-import difflib
 import json
 import sqlite3
-from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
+
+from tui.backend.core.errors import suggest  # noqa: F401 - the stores' lookups use it from here
 
 
 def now() -> str:
@@ -29,12 +29,3 @@ def loads(text: str | None) -> Any:
 
 def exists(conn: sqlite3.Connection, table: str, row_id: str) -> bool:
     return conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (row_id,)).fetchone() is not None
-
-
-def suggest(name: str, candidates: Iterable[str]) -> list[str]:
-    """Up to three candidates close to `name`, compared case-insensitively."""
-    by_lower: dict[str, str] = {}
-    for candidate in candidates:
-        by_lower.setdefault(candidate.lower(), candidate)
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.5)
-    return [by_lower[c] for c in close]

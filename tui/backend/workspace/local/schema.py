@@ -6,7 +6,10 @@ runs them all, from 0.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+import sqlite3
+from collections.abc import Callable
+
+SCHEMA_VERSION = 3
 
 SCHEMA_V1 = """
 CREATE TABLE datasets (
@@ -98,4 +101,30 @@ CREATE TABLE workspace_evaluators (
 );
 """
 
-MIGRATIONS: dict[int, str] = {0: SCHEMA_V1, 1: SCHEMA_V2}
+# Prompts of the prompt hub that workspace LLM evaluators point at: LangChain-serialized manifests
+# per repo handle and commit ("latest" is the newest).
+SCHEMA_V3 = """
+CREATE TABLE prompts (
+    repo_handle TEXT NOT NULL,
+    commit_hash TEXT NOT NULL,
+    manifest TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (repo_handle, commit_hash)
+);
+"""
+
+
+def _to_v3(conn: sqlite3.Connection) -> None:
+    """Add the prompts table; a workspace seeded before it gets the demo evaluators' prompts."""
+    from tui.backend.workspace.local.prompts import insert_prompt
+    from tui.backend.workspace.seed_data import DEMO_PROMPTS
+
+    conn.execute(SCHEMA_V3)
+    used = {row[0] for row in conn.execute("SELECT body FROM workspace_evaluators")}
+    for handle, manifest in DEMO_PROMPTS.items():
+        if any(handle in body for body in used):
+            insert_prompt(conn, handle, manifest)
+
+
+#: Version n -> the step to n + 1: an SQL script (statements split on ";") or a function.
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {0: SCHEMA_V1, 1: SCHEMA_V2, 2: _to_v3}

@@ -12,6 +12,7 @@ from pathlib import Path
 from tui.backend.core.errors import WorkspaceError
 from tui.backend.workspace.local.datasets import insert_dataset, insert_examples
 from tui.backend.workspace.local.projects import insert_project
+from tui.backend.workspace.local.prompts import insert_prompt
 from tui.backend.workspace.local.workspace_evaluators import insert_workspace_evaluator
 
 # tui/backend/workspace/samples/ (package data), beside this package.
@@ -19,7 +20,7 @@ SAMPLES_DIR = Path(__file__).parent.with_name("samples")
 
 
 def insert_seed(conn: sqlite3.Connection) -> None:
-    from tui.backend.workspace.seed_data import DEMO_PROJECT, DEMO_WORKSPACE_EVALUATORS, demo_datasets
+    from tui.backend.workspace.seed_data import DEMO_PROJECT, DEMO_PROMPTS, DEMO_WORKSPACE_EVALUATORS, demo_datasets
 
     for dataset in demo_datasets():
         dataset_id = insert_dataset(conn, dataset.name, dataset.description)
@@ -27,6 +28,8 @@ def insert_seed(conn: sqlite3.Connection) -> None:
     insert_project(conn, DEMO_PROJECT)
     for evaluator in DEMO_WORKSPACE_EVALUATORS:
         insert_workspace_evaluator(conn, evaluator)
+    for handle, manifest in DEMO_PROMPTS.items():
+        insert_prompt(conn, handle, manifest)
 
 
 def copy_samples(directory: Path) -> None:

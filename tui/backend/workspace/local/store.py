@@ -207,9 +207,13 @@ class LocalStore:
                 )
             fresh = version == 0
             while version < SCHEMA_VERSION:
-                for statement in MIGRATIONS[version].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                step = MIGRATIONS[version]
+                if callable(step):
+                    step(conn)
+                else:
+                    for statement in step.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
                 version += 1
                 conn.execute(f"PRAGMA user_version = {version}")
             if fresh and self._on_create is not None:
