@@ -224,7 +224,7 @@ CASES = [
     Case("raises", check_cmd("raises"), 1, ("raised ValueError: kaboom in the evaluator",)),
     Case("hangs-test", check_cmd("hangs", "--timeout", "0.3"), 1, ("timed out after 0.3s",)),
     # A run goes on past evaluator errors (issue 5: errors are results), so it exits 0 and names them.
-    Case("hangs-run", run_cmd("{evals}:hangs", "--timeout", "0.3"), 0,
+    Case("hangs-run", run_cmd("{evals}:hangs", "--timeout", "0.3"), 3,
          ("Evaluator 'hangs' timed out after 0.3s", "2 evaluator errors"), changes_state=True),
     Case("returns-none", check_cmd("ret_none"), 1, ("returned None", "not a usable score")),
     Case("returns-string", check_cmd("ret_str"), 1, ("returned 'great'",)),
@@ -291,11 +291,11 @@ CASES = [
     Case("slow-server", lambda env: ["list"], 1, ("did not answer within 0.3 s",), backend="langsmith",
          setup=slow_server),
     # -- the LLM judge (errors are results: the run finishes and names them) -----------------------
-    Case("judge-broken-json", run_cmd("{evals}:judge"), 0, ("judge:", "2 evaluator errors"),
+    Case("judge-broken-json", run_cmd("{evals}:judge"), 3, ("judge:", "2 evaluator errors"),
          backend="judge", setup=openai_mode("broken_json"), changes_state=True),
-    Case("judge-429", run_cmd("{evals}:judge"), 0, ("judge:", "429", "2 evaluator errors"),
+    Case("judge-429", run_cmd("{evals}:judge"), 3, ("judge:", "429", "2 evaluator errors"),
          backend="judge", setup=openai_mode("rate_limit"), changes_state=True),
-    Case("judge-refusal", run_cmd("{evals}:judge"), 0, ("judge:", "OpenAIRefusalError", "2 evaluator errors"),
+    Case("judge-refusal", run_cmd("{evals}:judge"), 3, ("judge:", "OpenAIRefusalError", "2 evaluator errors"),
          backend="judge", setup=openai_mode("refusal"), changes_state=True),
     Case("judge-broken-json-test", check_cmd("judge"), 1, ("'judge'",), backend="judge",
          setup=openai_mode("broken_json")),

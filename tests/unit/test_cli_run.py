@@ -56,13 +56,24 @@ def test_run_with_a_file_evaluator_and_evaluator_errors(home, tmp_path):
         "def broken(run, example):\n"
         "    raise ValueError('nope')\n"
     )
-    r = run_cli("run", "--dataset", FINAL, "--target", "demo", "--limit", "4", "--json",
-                "--evaluators", f"{path}:always", "--evaluators", f"{path}:broken")
-    assert r.code == 0, r.err
+    argv = ("run", "--dataset", FINAL, "--target", "demo", "--limit", "4", "--json",
+            "--evaluators", f"{path}:always", "--evaluators", f"{path}:broken")
+    r = run_cli(*argv)
+    assert r.code == 3, r.err  # a run whose evaluators raised is no success
+    assert "Exit code 3: 0 target and 4 evaluator errors" in r.err
     doc = json.loads(r.out)
     assert doc["summary"]["always"] == {"mean": 1.0, "n": 4, "errors": 0}
     assert doc["summary"]["broken"] == {"mean": None, "n": 0, "errors": 4}
     assert doc["evaluator_errors"] == 4
+    assert run_cli(*argv, "--allow-errors").code == 0
+
+
+def test_a_run_whose_target_fails_exits_3(home, tmp_path):
+    path = tmp_path / "agent.py"
+    path.write_text("def agent(inputs):\n    raise RuntimeError('down')\n")
+    r = run_cli("run", "--dataset", FINAL, "--target", f"{path}:agent", "--limit", "2",
+                "--evaluators", "evaluators:exact_match")
+    assert r.code == 3 and "Exit code 3: 2 target and" in r.err, r.err
 
 
 @pytest.mark.parametrize(

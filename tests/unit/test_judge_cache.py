@@ -66,7 +66,7 @@ def test_a_rerun_makes_no_judge_call_and_changes_miss(openai_env, evaltui_home, 
 def test_errors_are_never_cached(openai_env, evaltui_home, tmp_path):
     path = _file(tmp_path)
     openai_env.mode = "broken_json"
-    failed = _run(path)
+    failed = _run(path, "--allow-errors")
     assert failed["evaluator_errors"] == 4
     openai_env.mode = "ok"
     doc = _run(path)
@@ -109,7 +109,7 @@ def test_library_judges_rerun_from_stored_grades(openai_env, evaltui_home, monke
 
 def test_library_judge_errors_are_never_stored(openai_env, evaltui_home):
     openai_env.mode = "broken_json"
-    assert _library()["evaluator_errors"] == 12  # accuracy_judge scores two fields: 4 + 4 x 2
+    assert _library("--allow-errors")["evaluator_errors"] == 12  # accuracy_judge scores two fields: 4 + 4 x 2
     openai_env.mode = "ok"
     doc = _library()
     assert doc["judge_cache"] == {"hits": 0, "misses": 8} and doc["evaluator_errors"] == 0

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from tui.backend.core.models import Experiment
 
 UPLOAD_FAILED_EXIT = 1
+#: The run finished, but the target or an evaluator raised on some example (`--allow-errors`: 0).
+RUN_ERRORS_EXIT = 3
 
 
 # -- run ---------------------------------------------------------------------------------
@@ -78,7 +80,13 @@ def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.err(f"Error: {message}")
         return 1
     print_run_summary(ctx, args, progress, experiment, final)
-    return _exit_code(final.counts)
+    code = _exit_code(final.counts)
+    errors = progress.target_errors + progress.evaluator_errors
+    if code == 0 and errors and not args.allow_errors:
+        ctx.err(f"Exit code {RUN_ERRORS_EXIT}: {progress.target_errors} target and {progress.evaluator_errors} "
+                "evaluator errors (--allow-errors exits 0 for them).")
+        return RUN_ERRORS_EXIT
+    return code
 
 
 def _exit_code(counts: dict[str, Any]) -> int:

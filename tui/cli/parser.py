@@ -197,6 +197,8 @@ def _add_experiment_commands(sub) -> None:
     p.add_argument("--no-rules", action="store_true", help="do not run the dataset's local rules")
     p.add_argument("--no-cache", dest="judge_cache", action="store_false",
                    help="send every judge call (do not use the judge cache in $EVALTUI_HOME)")
+    p.add_argument("--allow-errors", action="store_true",
+                   help="exit 0 even when the target or an evaluator raised on some examples (otherwise 3)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     p.set_defaults(handler=cmd_run)
 
