@@ -12,7 +12,6 @@ from tui.backend.core.errors import InvalidInput, NotFound
 from tui.backend.rules.hub_judge import structured_from_manifest, workspace_llm_judge
 from tui.backend.workspace.local import LocalBackend
 from tui.backend.workspace.prompt_manifest import judge_prompt_manifest
-from tui.backend.workspace.seed_data import DEMO_PROMPTS
 
 SCHEMA = {"title": "accuracy", "description": "Grade accuracy", "type": "object",
           "properties": {"accuracy": {"type": "boolean", "description": "accurate?"},
