@@ -39,6 +39,7 @@ from tui.backend.runs.specs import EvaluatorSpec, load_evaluators, spec_label
 from tui.backend.runs.summary import summarize
 from tui.backend.runs.targets import LoadedTarget, load_target
 from tui.backend.runs.upload_check import SendFailures
+from tui.backend.workspace.run_owner import owner_metadata
 
 __all__ = ["RunError", "RunOptions", "Runner", "load_rule_evaluator", "summarize"]
 
@@ -124,6 +125,7 @@ class Runner:
             "timeout": options.timeout,
             "rules": [r.name for r in rules],
             "rules_run_by": self.rules_run_by,
+            **owner_metadata(),  # a run whose process dies is found and marked interrupted
         }
         experiment = None  # traced: the SDK creates the experiment
         if not self.traces_runs:

@@ -18,6 +18,7 @@ from tui.backend.core.models import Experiment, ExperimentResult, Score
 from tui.backend.runs.upload_check import OnWait, UploadCheck, wait_for_uploads
 from tui.backend.workspace.langsmith.client import LangSmithSession
 from tui.backend.workspace.langsmith.values import parse_time
+from tui.backend.workspace.run_owner import INTERRUPTED, owner_gone
 
 
 def _feedback_error(fb: dict) -> str | None:
@@ -61,6 +62,8 @@ class LangSmithExperiments(LangSmithSession):
     def _experiment(self, p: Any) -> Experiment:
         metadata = dict((p.extra or {}).get("metadata") or {})
         status = metadata.get("evaltui_status") or ("done" if p.end_time else "running")
+        if status == "running" and owner_gone(metadata):
+            status = self._interrupted(str(p.id), metadata)
         try:
             url = p.url
         except Exception:  # noqa: BLE001 - the URL is a nicety
@@ -121,6 +124,17 @@ class LangSmithExperiments(LangSmithSession):
                     start_time=now,
                     stop_after_attempt=2,
                 )
+
+    def _interrupted(self, experiment_id: str, metadata: dict) -> str:
+        """Close an experiment whose process died (it would show as running forever); best effort:
+        the listing says interrupted even when the close cannot be written."""
+        metadata["evaltui_status"] = INTERRUPTED
+        try:
+            self._call(self.client.update_project, experiment_id, end_time=datetime.now(timezone.utc),
+                       metadata=metadata)
+        except errors.EvaltuiError:
+            pass
+        return INTERRUPTED
 
     def finish_experiment(self, experiment_id: str, status: str) -> None:
         """Set the experiment's end time and record the status in its metadata (merged, so

@@ -12,8 +12,9 @@ from tui.backend.core.errors import InvalidInput, NotFound
 from tui.backend.core.models import Experiment, ExperimentResult, Score
 from tui.backend.workspace.local.rows import dumps, exists, loads, now, parse_time
 from tui.backend.workspace.local.store import LocalStore
+from tui.backend.workspace.run_owner import INTERRUPTED, owner_gone
 
-EXPERIMENT_STATUSES = ("running", "done", "cancelled", "failed")
+EXPERIMENT_STATUSES = ("running", "done", "cancelled", "failed", INTERRUPTED)
 
 _EXPERIMENT_SELECT = "SELECT id, name, dataset_id, status, created_at, example_count, metadata FROM experiments"
 
@@ -126,7 +127,19 @@ class LocalExperiments(LocalStore):
             if conn.execute("UPDATE experiments SET status = ? WHERE id = ?", (status, experiment_id)).rowcount == 0:
                 raise NotFound("Experiment", experiment_id)
 
+    def _mark_interrupted(self) -> None:
+        """A "running" experiment whose process has died is marked interrupted (its results stay)."""
+        running = self._read(lambda conn: conn.execute(
+            "SELECT id, metadata FROM experiments WHERE status = 'running'").fetchall())
+        orphans = [exp_id for exp_id, metadata in running if owner_gone(loads(metadata))]
+        if orphans:
+            with self._write() as conn:
+                conn.executemany("UPDATE experiments SET status = ? WHERE id = ? AND status = 'running'",
+                                 [(INTERRUPTED, exp_id) for exp_id in orphans])
+
     def list_experiments(self, dataset_id: str | None = None) -> list[Experiment]:
+        self._mark_interrupted()
+
         def query(conn: sqlite3.Connection) -> list[Experiment]:
             if dataset_id is None:
                 rows = conn.execute(_EXPERIMENT_SELECT + " ORDER BY created_at DESC, rowid DESC").fetchall()
@@ -139,6 +152,7 @@ class LocalExperiments(LocalStore):
         return self._read(query)
 
     def get_experiment(self, name_or_id: str) -> Experiment:
+        self._mark_interrupted()
         return self._lookup(
             "Experiment",
             name_or_id,
