@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from tests.cli_helpers import run_cli
-from tui.backend.workspace.run_owner import owner_gone, owner_metadata
+from tui.backend.core.run_owner import owner_gone, owner_metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_TARGET = "import time\n\ndef agent(inputs):\n    time.sleep(0.4)\n    return {'response': 'x'}\n"

@@ -28,6 +28,7 @@ from typing import Any
 from tui.backend.core import errors
 from tui.backend.core.events import ExperimentStarted, ProgressSink, RunFailed, null_sink
 from tui.backend.core.models import Example, Experiment, ExperimentResult, Rule
+from tui.backend.core.run_owner import owner_metadata
 from tui.backend.runs import sdk_glue
 from tui.backend.runs.active_run import ActiveRun, sdk_key
 from tui.backend.runs.gc_hold import holding_full_gc
@@ -39,7 +40,6 @@ from tui.backend.runs.specs import EvaluatorSpec, load_evaluators, spec_label
 from tui.backend.runs.summary import summarize
 from tui.backend.runs.targets import LoadedTarget, load_target
 from tui.backend.runs.upload_check import SendFailures
-from tui.backend.workspace.run_owner import owner_metadata
 
 __all__ = ["RunError", "RunOptions", "Runner", "load_rule_evaluator", "summarize"]
 

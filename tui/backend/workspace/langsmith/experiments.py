@@ -15,10 +15,10 @@ from typing import Any
 
 from tui.backend.core import errors
 from tui.backend.core.models import Experiment, ExperimentResult, Score
+from tui.backend.core.run_owner import INTERRUPTED, owner_gone
 from tui.backend.runs.upload_check import OnWait, UploadCheck, wait_for_uploads
 from tui.backend.workspace.langsmith.client import LangSmithSession
 from tui.backend.workspace.langsmith.values import parse_time
-from tui.backend.workspace.run_owner import INTERRUPTED, owner_gone
 
 
 def _feedback_error(fb: dict) -> str | None:

@@ -10,9 +10,9 @@ from typing import Any
 
 from tui.backend.core.errors import InvalidInput, NotFound
 from tui.backend.core.models import Experiment, ExperimentResult, Score
+from tui.backend.core.run_owner import INTERRUPTED, owner_gone
 from tui.backend.workspace.local.rows import dumps, exists, loads, now, parse_time
 from tui.backend.workspace.local.store import LocalStore
-from tui.backend.workspace.run_owner import INTERRUPTED, owner_gone
 
 EXPERIMENT_STATUSES = ("running", "done", "cancelled", "failed", INTERRUPTED)
 
