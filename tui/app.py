@@ -110,6 +110,41 @@ class EvalTuiApp(App[int]):
         self.push_screen(startup)
         self.call_after_refresh(self._after_first_frame, startup)
 
+    async def action_quit(self) -> None:
+        """Quit; while an experiment runs, ask first (cancel it / keep it / quit anyway)."""
+        pane = self._running_pane()
+        if pane is None:
+            await super().action_quit()
+            return
+        from tui.modals.quit_modal import QuitDuringRunModal
+
+        stats = pane.stats
+        self.push_screen(QuitDuringRunModal(stats.name, stats.done, stats.total),
+                         lambda choice: self._quit_chosen(choice, pane))
+
+    def _running_pane(self):
+        if not self.main_screen_built:
+            return None
+        try:
+            pane = self.main_screen.runner_pane
+        except Exception:  # noqa: BLE001 - the main screen is not composed yet
+            return None
+        return pane if pane.running else None
+
+    def _quit_chosen(self, choice: str | None, pane: Any) -> None:
+        if choice == "quit":
+            self.exit(0)
+        elif choice == "cancel":
+            pane.cancel()
+            self._exit_when_run_ends(pane, waited=0.0)
+
+    def _exit_when_run_ends(self, pane: Any, waited: float) -> None:
+        # The runner stops at its next await and stores what finished; then quit (at most 15 s).
+        if not pane.running or waited >= 15.0:
+            self.exit(0)
+            return
+        self.set_timer(0.1, lambda: self._exit_when_run_ends(pane, waited + 0.1))
+
     def load_user_keymap(self) -> None:
         """Apply `$EVALTUI_HOME/keymap.toml`; a bad file is a notification, never a crash."""
         keymap, problem = load_keymap(self.settings.home / KEYMAP_FILE)

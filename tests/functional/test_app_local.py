@@ -92,6 +92,27 @@ async def test_upload_decline_and_invalid_rate_change_nothing(local_app, evaltui
         assert _rules(evaltui_home) == []
 
 
+async def test_upload_without_a_target_keeps_the_form_and_says_what_is_missing(local_app, evaltui_home):
+    """Textual 8's empty Select value is Select.NULL (Select.BLANK is False): it must not slip through."""
+    from textual.widgets import Select
+
+    async with local_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_local(local_app, "exact_match_evaluator")
+        await pilot.press("u")
+        await settle(pilot)
+        modal = local_app.screen
+        modal.query_one("#upload-name", Input).value = "my name"
+        modal.query_one("#upload-target", Select).clear()
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert local_app.screen is modal  # still open, with what was typed
+        assert modal.query_one("#upload-name", Input).value == "my name"
+        assert "Choose the dataset or project" in str(modal.query_one("#upload-error", Static).render())
+        assert _rules(evaltui_home) == []
+
+
 async def test_replace_decline_then_confirm(evaltui_home):
     old = _seed_rule(evaltui_home, "exact_match_evaluator")
     from tui.app import EvalTuiApp

@@ -95,3 +95,40 @@ async def test_judged_experiment_on_langsmith_uploads_runs_and_feedback(
         assert root_ids <= scored, f"{key}: feedback missing for {len(root_ids - scored)} runs"
     accuracy = [f["score"] for f in fake.feedback.values() if f.get("key") == "accuracy"]
     assert all(score in (0, 1) for score in accuracy), accuracy
+
+
+SLOW = "import time\n\ndef slow(inputs):\n    time.sleep(0.2)\n    return {'response': 'x'}\n"
+
+
+async def test_quit_during_a_run_asks_then_cancels_keeping_results(evaltui_home, tmp_path):
+    """`q` while an experiment runs asks: keep it running, or cancel it (finished rows kept) and quit."""
+    from tests.functional.conftest import local_backend
+    from tui.backend.runs.runner import RunOptions
+    from tui.modals.quit_modal import QuitDuringRunModal
+
+    (tmp_path / "slow.py").write_text(SLOW)
+    app = EvalTuiApp(Settings.from_env(backend="local"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pane = app.screen.query_one(RunnerPane)
+        pane.start(RunOptions(dataset=FINAL_RESPONSE, target=f"{tmp_path / 'slow.py'}:slow",
+                              evaluators=[EXACT], max_concurrency=1))
+        await wait_until(pilot, lambda: pane.stats.done >= 2, what="two finished examples")
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitDuringRunModal)
+        await pilot.press("escape")  # keep running
+        await pilot.pause()
+        assert not isinstance(app.screen, QuitDuringRunModal) and pane.running and app.is_running
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("c")  # cancel and quit
+        await wait_until(pilot, lambda: not app.is_running, what="the app quitting")
+    experiment_id = pane.stats.experiment_id
+    backend = local_backend(evaltui_home)
+    try:
+        experiment = backend.get_experiment(experiment_id)
+        assert experiment.status == "cancelled"
+        assert 2 <= len(backend.list_results(experiment_id)) < 24
+    finally:
+        backend.close()

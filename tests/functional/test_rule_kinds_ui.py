@@ -300,6 +300,25 @@ async def test_workspace_code_evaluator_in_javascript_with_a_failed_build(evaltu
         caption = _caption(app)
         assert "javascript code" in caption and "deps lodash, left-pad" in caption
         assert "build failed: npm ERR! 404 left-pad…" in caption and "more lines" not in caption
+        await pilot.press("t")
+        await settle(pilot, 1)
+        assert isinstance(app.screen, MainScreen)  # JavaScript: LangSmith's to run, said so
+        assert any("'Length (js)' is javascript code" in m for m in _messages(app))
+
+
+async def test_test_key_tests_the_highlighted_workspace_evaluator(kinds_app, openai_env):
+    """`t` on a workspace LLM evaluator grades known-good vs known-bad pairs with its hub prompt."""
+    async with kinds_app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select_workspace(kinds_app, "Accuracy judge (workspace)")
+        await settle(pilot, 1)
+        await pilot.press("t")
+        await settle(pilot, 4)
+        modal = kinds_app.screen
+        assert isinstance(modal, TestModal) and modal.workspace == "Accuracy judge (workspace)"
+        summary = str(modal.query_one("#test-summary", Static).render())
+        assert "known-good pairs score higher" in summary, summary
+        assert openai_env.chat_requests()  # graded through ChatOpenAI against the fake server
 
 
 async def test_workspace_evaluators_failure_is_a_message(kinds_app, monkeypatch):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.widgets import SelectionList, Static
+from textual.widgets import Input, SelectionList, Static
 
 from tui.backend.core.events import ExampleFinished, ExperimentStarted, RunFinished
 from tui.backend.core.models import ExperimentResult, Score
@@ -37,7 +37,10 @@ class HarnessApp(App[None]):
     def __init__(self, backend, evaluator_dir: Path | None = None, export_dir: Path | None = None,
                  show_timing: bool = False) -> None:
         super().__init__()
+        from tui.backend.core.config import Settings
+
         self.backend = backend
+        self.settings = Settings.from_env(backend="local")  # $EVALTUI_HOME: where the start form remembers
         self.pane_args = dict(evaluator_dir=evaluator_dir, export_dir=export_dir, show_timing=show_timing,
                               rule_seed=1)
 
@@ -97,6 +100,49 @@ async def test_start_from_modal_runs_to_100_percent_and_opens_a_cell(backend, ev
         assert app.screen.query_one("#cell-inputs", Static).render()
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, ResultCellModal))
+
+
+async def test_start_form_has_a_timeout_and_remembers_the_last_run(backend, evaltui_home, tmp_path):
+    """The form's timeout reaches the run (a sleeping evaluator times out, the clock goes on), and the
+    next ctrl+r opens the form as it was; ctrl+r in the form starts it again."""
+    evals = tmp_path / "evals"
+    evals.mkdir()
+    (evals / "sleepy.py").write_text("import time\n\ndef sleepy(run, example):\n    time.sleep(5)\n"
+                                     "    return {'sleepy': 1}\n")
+    app = HarnessApp(backend, evaluator_dir=evals)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(RunnerPane)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, StartExperimentModal)
+                         and app.screen.query_one(SelectionList).option_count > 0)
+        modal = app.screen
+        modal.query_one(SelectionList).deselect_all()
+        modal.query_one(SelectionList).select(f"{evals / 'sleepy.py'}:sleepy")
+        modal.query_one("#start-timeout", Input).value = "abc"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is modal and "number of seconds" in str(modal.query_one("#start-error", Static).render())
+        modal.query_one("#start-timeout", Input).value = "0.2"
+        modal.query_one("#start-prefix", Input).value = "sleepy"
+        modal.query_one("#start-concurrency", Input).value = "24"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: ended(pane), timeout=20)
+        results = backend.list_results(pane.stats.experiment_id)
+        assert len(results) == 24
+        assert all("timed out after 0.2s" in (s.error or "") for r in results for s in r.scores)
+        first = pane.stats.experiment_id
+
+        await pilot.press("ctrl+r")  # the form again, as it was
+        await wait_until(pilot, lambda: isinstance(app.screen, StartExperimentModal)
+                         and app.screen.query_one(SelectionList).option_count > 0)
+        modal = app.screen
+        assert modal.query_one("#start-timeout", Input).value == "0.2"
+        assert modal.query_one("#start-prefix", Input).value == "sleepy"
+        assert modal.query_one("#start-concurrency", Input).value == "24"
+        assert list(modal.query_one(SelectionList).selected) == [f"{evals / 'sleepy.py'}:sleepy"]
+        await pilot.press("ctrl+r")  # twice: the same experiment runs again
+        await wait_until(pilot, lambda: ended(pane) and pane.stats.experiment_id != first, timeout=20)
+        assert backend.get_experiment(pane.stats.experiment_id).name.startswith("sleepy-")
 
 
 async def test_modal_validates_concurrency(backend, evaltui_home):

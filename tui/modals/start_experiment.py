@@ -31,6 +31,8 @@ class StartRequest:
     prefix: str = "evaltui"
     max_concurrency: int = 4
     judge_cache: bool = True
+    timeout: float | None = 30.0  # seconds one evaluator call may take (None: no limit)
+    dataset_id: str = ""  # the chosen dataset's id (`dataset` is its name when that is unique)
 
 
 def parse_concurrency(text: str) -> int:
@@ -41,6 +43,19 @@ def parse_concurrency(text: str) -> int:
         raise ValueError("Max concurrency must be a whole number.") from None
     if value < 1:
         raise ValueError("Max concurrency must be at least 1.")
+    return value
+
+
+def parse_timeout(text: str) -> float | None:
+    """Seconds > 0 (empty: no limit), else ValueError with a sentence for the form."""
+    if not text.strip():
+        return None
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError("The evaluator timeout must be a number of seconds.") from None
+    if not value > 0:
+        raise ValueError("The evaluator timeout must be more than 0 seconds (empty: no limit).")
     return value
 
 
@@ -68,6 +83,9 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
     }
     StartExperimentModal .form-label {
         width: 18;
+    }
+    StartExperimentModal .form-label-inline {
+        width: auto;
     }
     StartExperimentModal .form-row Input, StartExperimentModal .form-row Select {
         width: 1fr;
@@ -101,7 +119,7 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="start.cancel"),
-        Binding("ctrl+s", "submit", "Start", id="start.submit"),
+        Binding("ctrl+s,ctrl+r", "submit", "Start", id="start.submit"),  # ctrl+r twice: run it again
     ]
 
     def __init__(self, evaluator_dir: Path | None = None, *, mode: str = "run", title: str | None = None,
@@ -139,6 +157,9 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
                     yield Label("Max concurrency", classes="form-label")
                     yield Input(str(self.preset.max_concurrency), id="start-concurrency", type="integer",
                                 compact=True)
+                    yield Label(" Timeout (s) ", classes="form-label-inline")
+                    yield Input("" if self.preset.timeout is None else f"{self.preset.timeout:g}",
+                                id="start-timeout", compact=True, placeholder="none")
                 yield Checkbox("Reuse cached judge grades ($EVALTUI_HOME/judge-cache.sqlite3)",
                                self.preset.judge_cache, id="start-judge-cache", compact=True)
                 yield Static("", id="start-rules")
@@ -231,8 +252,10 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
         rules = [r for r in self.choices.rules if r.dataset_id == dataset]
         if not evaluators and not rules:
             raise ValueError("Tick at least one evaluator (no rule is bound to this dataset).")
+        timeout = parse_timeout(self.query_one("#start-timeout", Input).value)
         cache = self.query_one("#start-judge-cache", Checkbox).value
-        return StartRequest(self._dataset_ref(dataset), target, evaluators, prefix, concurrency, cache)
+        return StartRequest(self._dataset_ref(dataset), target, evaluators, prefix, concurrency, cache, timeout,
+                            dataset)
 
     def _dataset_ref(self, dataset_id: str) -> str:
         """The dataset's name when it is unique (messages then name it, not an opaque id), else its id."""

@@ -100,9 +100,9 @@ class UploadModal(ModalScreen[UploadRequest | None]):
 
     def _target_value(self):
         if self.target is None:
-            return Select.BLANK
+            return Select.NULL
         value = f"{self.target[0]}\t{self.target[1]}"
-        return value if value in {v for _, v in self._target_options()} else Select.BLANK
+        return value if value in {v for _, v in self._target_options()} else Select.NULL
 
     def on_mount(self) -> None:
         self.query_one("#upload-preview").loading = True
@@ -153,9 +153,9 @@ class UploadModal(ModalScreen[UploadRequest | None]):
         target = self.query_one("#upload-target", Select)
         current = target.value
         target.set_options(self._target_options())
-        if current is not Select.BLANK:
+        if current is not Select.NULL:
             target.value = current
-        elif self._target_value() is not Select.BLANK:
+        elif self._target_value() is not Select.NULL:
             target.value = self._target_value()
 
     # -- form ------------------------------------------------------------------------
@@ -181,7 +181,7 @@ class UploadModal(ModalScreen[UploadRequest | None]):
             return f"The sampling rate {problem}."
         rate = float(rate_text)
         target = self.query_one("#upload-target", Select).value
-        if target is Select.BLANK:
+        if target is Select.NULL:
             return "Choose the dataset or project whose runs it scores."
         kind, _, target_name = str(target).partition("\t")
         return UploadRequest(

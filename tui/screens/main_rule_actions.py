@@ -217,8 +217,15 @@ class RuleActions:
             self.app.push_screen(TestModal(None, sel.name, names, dataset, rule=sel.name))
             return
         if isinstance(sel, WorkspaceEvaluator):
-            self.notify(f"{sel.name!r} is a workspace evaluator: evaltui cannot run it locally yet.",
-                        severity="warning")
+            runnable = sel.type == "llm" or (sel.type == "code" and (sel.language or "python") == "python")
+            if not runnable:
+                kind = f"{sel.language} code" if sel.type == "code" else sel.type
+                self.notify(f"{sel.name!r} is {kind}: evaltui can test Python code and LLM-prompt workspace "
+                            "evaluators.", severity="warning")
+                return
+            bound = next((b.split(": ", 1)[1] for b in sel.bindings if b.startswith("dataset: ")), None)
+            dataset = bound if bound in names else (current.name if current else None)
+            self.app.push_screen(TestModal(None, sel.name, names, dataset, workspace=sel.name))
             return
         fn = self._selected_function("test")
         if fn is None:

@@ -136,18 +136,28 @@ class RunnerControls:
             self.notify("An experiment is already running; cancel it first (escape).", severity="warning")
             return
         from tui.modals.start_experiment import StartExperimentModal, StartRequest
+        from tui.start_memory import recall
 
-        preset = StartRequest(dataset=self.preferred_dataset) if self.preferred_dataset else None
+        # The last experiment started on this dataset (or the last one at all), else a fresh form.
+        home = self.app.settings.home
+        preset = recall(home, StartRequest, self.preferred_dataset) if self.preferred_dataset else None
+        if preset is None:
+            preset = StartRequest(dataset=self.preferred_dataset) if self.preferred_dataset \
+                else recall(home, StartRequest)
         self.app.push_screen(StartExperimentModal(self.evaluator_dir, preset=preset), self._start_requested)
 
     def _start_requested(self, request: Any) -> None:
         if request is None:
             return
+        from tui.start_memory import remember
+
+        remember(self.app.settings.home, request)
         from tui.backend.runs.runner import RunOptions
 
         self.start(RunOptions(dataset=request.dataset, target=request.target, evaluators=list(request.evaluators),
                               prefix=request.prefix, max_concurrency=request.max_concurrency,
-                              rule_seed=self.rule_seed, judge_cache=request.judge_cache))
+                              rule_seed=self.rule_seed, judge_cache=request.judge_cache,
+                              timeout=request.timeout))
 
     def action_cancel_run(self) -> None:
         self.cancel()
