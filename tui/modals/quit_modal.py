@@ -28,8 +28,10 @@ class QuitDuringRunModal(ModalScreen[QuitChoice]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog") as dialog:
             dialog.border_title = "An experiment is running"
+            progress = (f"{self.experiment or 'The experiment'} has {self.done} of {self.total} examples done."
+                        if self.total else "An experiment is starting.")
             yield Static(
-                f"{self.experiment or 'The experiment'} has {self.done} of {self.total} examples done.\n\n"
+                f"{progress}\n\n"
                 "c  cancel it and quit: the finished results are kept\n"
                 "k  keep it running (escape)\n"
                 "q  quit anyway: the run stops where it is and is marked interrupted",

@@ -106,11 +106,14 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
     StartExperimentModal #start-error {
         color: $error;
         height: auto;
+        dock: bottom;  /* with the buttons: always in view, however small the terminal */
+        margin-bottom: 1;
     }
     StartExperimentModal .buttons {
         height: auto;
         align-horizontal: right;
         margin-top: 1;
+        dock: bottom;
     }
     StartExperimentModal .buttons Button {
         margin-left: 2;
