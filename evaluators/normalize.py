@@ -160,57 +160,6 @@ class NormalizedEvaluator:
             return _run_coroutine_blocking(lambda: self._scored(_await(value), self.timeout))
         return normalize_result(value, self.name)
 
-    # -- LangSmith SDK adapter --------------------------------------------------------
-
-    def as_langsmith_evaluator(self) -> Callable:
-        """An async ``(run, example)`` evaluator for ``langsmith.aevaluate(evaluators=[...])``.
-
-        It converts the SDK's ``Run``/``Example`` objects to dicts, calls this evaluator and returns
-        ``{"results": [...]}`` so the SDK never sees a raw Method-2 dict, and errors become results
-        (``score=None``, the message as comment, ``extra={"error": True}``) rather than vanishing.
-        """
-        ne = self
-
-        async def evaluator(run, example):  # the SDK binds by these parameter names
-            results = await ne(_run_to_dict(run), _example_to_dict(example))
-            return {"results": [_to_sdk_result(r) for r in results]}
-
-        evaluator.__name__ = self.name
-        evaluator.__qualname__ = self.name
-        return evaluator
-
-
-def _to_sdk_result(result: dict) -> dict:
-    out = {"key": result["key"], "score": result["score"], "comment": result.get("comment")}
-    if result.get("error"):
-        out["extra"] = {"error": True}
-    return out
-
-
-def _run_to_dict(run: Any) -> dict:
-    if isinstance(run, Mapping):
-        return dict(run)
-    return {
-        "id": str(getattr(run, "id", "") or ""),
-        "name": getattr(run, "name", None),
-        "inputs": getattr(run, "inputs", None) or {},
-        "outputs": getattr(run, "outputs", None) or {},
-        "error": getattr(run, "error", None),
-    }
-
-
-def _example_to_dict(example: Any) -> dict:
-    if example is None:
-        return {"inputs": {}, "outputs": {}}
-    if isinstance(example, Mapping):
-        return dict(example)
-    return {
-        "id": str(getattr(example, "id", "") or ""),
-        "inputs": getattr(example, "inputs", None) or {},
-        "outputs": getattr(example, "outputs", None) or {},
-        "metadata": getattr(example, "metadata", None) or {},
-    }
-
 
 # --------------------------------------------------------------------------- threads & loops
 

@@ -273,6 +273,19 @@ async def _target(inputs):
     return {"expected_response": "answer 0" if inputs["query"] == "q0" else "wrong"}
 
 
+def _sdk(ne):
+    """A normalized evaluator handed to `aevaluate` as evaltui's runner does (`sdk_glue.sdk_result`)."""
+    from tui.backend.runs.sdk_glue import sdk_result
+
+    async def evaluator(run, example):  # the SDK binds by these parameter names
+        results = await ne({"inputs": run.inputs, "outputs": run.outputs or {}},
+                           {"inputs": example.inputs, "outputs": example.outputs or {}})
+        return {"results": [sdk_result(r) for r in results]}
+
+    evaluator.__name__ = ne.name
+    return evaluator
+
+
 async def _rows(evaluators):
     from langsmith.evaluation import aevaluate
 
@@ -299,7 +312,7 @@ async def test_raw_seed_method2_is_rejected_by_the_sdk(no_tracing):
 
 
 async def test_normalized_seed_method2_scores_in_aevaluate(no_tracing):
-    rows = await _rows([normalize(exact_match_evaluator).as_langsmith_evaluator()])
+    rows = await _rows([_sdk(normalize(exact_match_evaluator))])
     assert rows == [
         [("exact_match", 1, "Match: True", None)],
         [("exact_match", 0, "Match: False", None)],
@@ -311,8 +324,8 @@ async def test_raising_evaluator_gives_an_error_row_in_aevaluate(no_tracing):
     def boom(run, example):
         raise ValueError("kaboom")
 
-    rows = await _rows([normalize(boom).as_langsmith_evaluator(),
-                        normalize(exact_match, timeout=5).as_langsmith_evaluator()])
+    rows = await _rows([_sdk(normalize(boom)), _sdk(normalize(exact_match, timeout=5))])
+    message = "Evaluator 'boom' raised ValueError: kaboom"
     for row in rows:
-        assert row[0] == ("boom", None, "Evaluator 'boom' raised ValueError: kaboom", {"error": True})
+        assert row[0] == ("boom", None, message, {"error": True, "error_message": message})
         assert row[1][0] == "exact_match" and row[1][1] in (0, 1)

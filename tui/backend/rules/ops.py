@@ -39,7 +39,7 @@ class UploadPlan:
     """What an upload would do, computed before anything changes."""
 
     spec: RuleSpec
-    bundle: Any  # loader's Bundle(code, warnings, function_source)
+    bundle: Any  # source.bundle.Bundle(code, warnings)
     existing: list[Rule]
     diff: str
     target_label: str = ""

@@ -40,7 +40,6 @@ _NETWORK_STDLIB = frozenset(
 class Bundle:
     code: str
     warnings: list[str] = field(default_factory=list)
-    function_source: str = ""
 
 
 def bundle_for_upload(path: str | Path, function: str) -> Bundle:
@@ -74,7 +73,6 @@ def bundle_for_upload(path: str | Path, function: str) -> Bundle:
     return Bundle(
         code=code.rstrip("\n") + "\n",
         warnings=_warnings(parsed, node.name, pieces, unresolved, is_async),
-        function_source=parsed.statement_text(node),
     )
 
 
