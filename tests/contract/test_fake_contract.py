@@ -541,6 +541,6 @@ def test_prompt_commits_match_the_generated_client(world):
     pinned = world.gen.commits.retrieve(first, owner="evaltui-demo", repo="accuracy-judge")
     assert pinned.commit_hash == first and pinned.manifest == manifest
     # the classic client the product uses (pull_prompt_commit parses it into PromptCommit)
-    commit = world.classic.pull_prompt_commit(f"evaltui-demo/accuracy-judge:{first}", include_model=True,
+    commit = world.classic.pull_prompt_commit(f"evaltui-demo/accuracy-judge:{first}", include_model=True, skip_cache=True,
                                               dangerously_pull_public_prompt=True)
     assert commit.manifest == manifest

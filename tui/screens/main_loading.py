@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from tui.backend.core.errors import InvalidInput
+from tui.backend.source.functions import LocalFunction
 from tui.screens.main_messages import (
     DatasetsLoaded,
     ExamplesPageLoaded,
@@ -26,7 +27,6 @@ from tui.widgets.examples_pane import PAGE_SIZE
 
 if TYPE_CHECKING:
     from tui.backend.core.models import Rule, WorkspaceEvaluator
-    from tui.backend.source.functions import LocalFunction
 
 
 class WorkspaceLoading:
@@ -108,12 +108,21 @@ class WorkspaceLoading:
 
     def on_local_scanned(self, event: LocalScanned) -> None:
         self.evaluators.show_local(event.functions, event.directory)
+        shown = getattr(self, "_file_problems", set())
         for problem in event.problems:
-            self.notify(problem, title="Evaluator file", severity="warning", timeout=8)
-        if self.selected is None and event.functions:
+            if problem not in shown:  # a rescan after every save repeats only what is new
+                self.notify(problem, title="Evaluator file", severity="warning", timeout=8)
+        self._file_problems = set(event.problems)
+        selected = self.selected
+        if selected is None and event.functions:
             self._select_local(event.functions[0])
-        else:
-            self._follow_cursor()
+            return
+        if isinstance(selected, LocalFunction):
+            same = next((f for f in event.functions if f.key == selected.key), None)
+            if same is not None and same != selected:  # its file changed: show it as it is now
+                self._select_local(same)
+                return
+        self._follow_cursor()
 
     def on_datasets_loaded(self, event: DatasetsLoaded) -> None:
         self.datasets.show_loading(False)

@@ -33,6 +33,7 @@ from tui.modals.example_modal import ExampleModal
 from tui.screens.main_loading import WorkspaceLoading
 from tui.screens.main_messages import BackendFailed, BackendOpened, ConnectionChecked, OperationFailed
 from tui.screens.main_rule_actions import RuleActions
+from tui.screens.main_watch import EvaluatorFilesWatch
 from tui.widgets.backend_access import current_backend
 from tui.widgets.datasets_pane import DatasetsPane
 from tui.widgets.evaluators_pane import EvaluatorsPane
@@ -65,7 +66,7 @@ PANE_KEYS = {
 }
 
 
-class MainScreen(WorkspaceLoading, RuleActions, Screen):
+class MainScreen(WorkspaceLoading, RuleActions, EvaluatorFilesWatch, Screen):
     """Evaluators, datasets, source, examples and the runner's place, with a status bar."""
 
     AUTO_FOCUS = "#local-table"
@@ -161,6 +162,9 @@ class MainScreen(WorkspaceLoading, RuleActions, Screen):
         return True
 
     # -- backend lifecycle -----------------------------------------------------------
+    def on_unmount(self) -> None:
+        self.stop_watching()
+
     def _backend_settled(self, description: str | None, error: str | None) -> None:
         self.post_message(BackendOpened(description) if error is None else BackendFailed(error))
 
@@ -168,6 +172,7 @@ class MainScreen(WorkspaceLoading, RuleActions, Screen):
         self.status.set_location(event.description)
         self.check_connection()
         self.action_refresh()
+        self.start_watching()
 
     def on_backend_failed(self, event: BackendFailed) -> None:
         self.status.set_location("no workspace")

@@ -1,0 +1,51 @@
+"""The evaluators folder is watched: a new, edited or deleted file shows in the list and the Source
+pane within about a second, with its sync state recomputed (issue 11)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.functional.conftest import select_local, settle
+
+NEW = "def brand_new(run, example):\n    return {'brand_new': 1}\n"
+EDITED = "def brand_new(run, example):\n    # edited\n    return {'brand_new': 0}\n"
+
+
+async def _until(pilot, predicate, timeout: float = 5.0, what: str = "condition") -> float:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while not predicate():
+        if loop.time() - start > timeout:
+            raise AssertionError(f"{what} not reached in {timeout:.0f} s")
+        await pilot.pause(0.05)
+    return loop.time() - start
+
+
+def _names(app) -> set[str]:
+    return {f.name for f in app.screen.evaluators.local_functions}
+
+
+async def test_new_edited_and_deleted_files_show_without_a_refresh(local_app, evaltui_home):
+    folder = evaltui_home / "evaluators"
+    async with local_app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert "brand_new" not in _names(local_app)
+        await pilot.pause(0.3)  # the watcher is running
+
+        (folder / "fresh.py").write_text(NEW, encoding="utf-8")
+        appeared = await _until(pilot, lambda: "brand_new" in _names(local_app), what="the new file listed")
+        assert appeared < 2.0
+        select_local(local_app, "brand_new")
+        await settle(pilot, 1)
+        assert "return {'brand_new': 1}" in local_app.screen.source.text
+
+        (folder / "fresh.py").write_text(EDITED, encoding="utf-8")
+        await _until(pilot, lambda: "# edited" in local_app.screen.source.text, what="the edit in Source")
+
+        (folder / "broken.py").write_text("def oops(:\n", encoding="utf-8")
+        await _until(pilot, lambda: any("broken.py" in n.message for n in local_app._notifications),
+                     what="the syntax error reported")
+        assert "brand_new" in _names(local_app)  # the rest of the folder is still listed
+
+        (folder / "fresh.py").unlink()
+        await _until(pilot, lambda: "brand_new" not in _names(local_app), what="the deleted file gone")
