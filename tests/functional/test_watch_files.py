@@ -49,3 +49,37 @@ async def test_new_edited_and_deleted_files_show_without_a_refresh(local_app, ev
 
         (folder / "fresh.py").unlink()
         await _until(pilot, lambda: "brand_new" not in _names(local_app), what="the deleted file gone")
+
+
+async def test_n_creates_an_evaluator_from_a_template_and_selects_it(local_app, evaltui_home):
+    from textual.widgets import Input, Select, Static
+
+    from tui.modals.new_evaluator_modal import NewEvaluatorModal
+
+    async with local_app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        modal = local_app.screen
+        assert isinstance(modal, NewEvaluatorModal)
+        await pilot.press(*"skills evaluators")  # a space: not a name
+        await pilot.press("enter")
+        await pilot.pause()
+        assert local_app.screen is modal
+        assert "not a Python function name" in str(modal.query_one("#new-error", Static).render())
+        modal.query_one("#new-name", Input).value = "skills_evaluators"  # that file exists
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "already exists" in str(modal.query_one("#new-error", Static).render())
+        modal.query_one("#new-name", Input).value = "polite_judge"
+        modal.query_one("#new-template", Select).value = "judge"
+        await pilot.press("ctrl+s")
+        await _until(pilot, lambda: "polite_judge" in _names(local_app), what="the new function listed")
+        await settle(pilot, 1)
+        path = evaltui_home / "evaluators" / "polite_judge.py"
+        assert path.exists() and "with_structured_output" in path.read_text()
+        main = local_app.screen
+        assert main.selected is not None and main.selected.name == "polite_judge"
+        assert "async def polite_judge(run: dict, example: dict)" in main.source.text
+        kinds = {f.name: f.kind for f in main.evaluators.local_functions}
+        assert kinds["polite_judge"] == "async judge"

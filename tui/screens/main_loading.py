@@ -113,6 +113,13 @@ class WorkspaceLoading:
             if problem not in shown:  # a rescan after every save repeats only what is new
                 self.notify(problem, title="Evaluator file", severity="warning", timeout=8)
         self._file_problems = set(event.problems)
+        wanted = getattr(self, "_select_when_scanned", None)
+        created = next((f for f in event.functions if f.key == wanted), None) if wanted else None
+        if created is not None:  # a file `n` just created: select it in the list and show it
+            self._select_when_scanned = None
+            self.evaluators.select_local(created.key)
+            self._select_local(created)
+            return
         selected = self.selected
         if selected is None and event.functions:
             self._select_local(event.functions[0])

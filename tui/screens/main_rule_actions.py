@@ -68,6 +68,20 @@ class RuleActions:
         self.notify("Select an uploaded rule first (evaluators pane, key 1).", severity="warning")
         return None
 
+    # -- new -----------------------------------------------------------------------------
+    def action_new_evaluator(self) -> None:
+        from tui.modals.new_evaluator_modal import NewEvaluatorModal
+
+        self.app.push_screen(NewEvaluatorModal(self.app.evaluator_dir), self._evaluator_created)
+
+    def _evaluator_created(self, created) -> None:
+        if created is None:
+            return
+        path, name = created
+        self._select_when_scanned = f"{path}::{name}"  # the watcher or this rescan lists it; then select it
+        self.notify(f"Created {path.name} with {name}(); t tests it, u uploads it.", title="New evaluator")
+        self.rescan_local_files(self.evaluators.rules)
+
     # -- upload / replace ------------------------------------------------------------
     def action_upload(self) -> None:
         if not self._require_backend():

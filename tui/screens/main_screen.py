@@ -79,6 +79,8 @@ class MainScreen(WorkspaceLoading, RuleActions, EvaluatorFilesWatch, Screen):
         Binding("d", "delete", "Delete", id="main.delete", tooltip="Delete the selected uploaded rule"),
         Binding("t", "test", "Test", id="main.test",
                 tooltip="Score known-good and known-bad pairs with the selected function"),
+        Binding("n", "new_evaluator", "New", id="main.new",
+                tooltip="Create a new evaluator file from a template (Method 1, Method 2, LLM judge)"),
         Binding("slash", "filter", "Filter", id="main.filter", tooltip="Filter the focused list"),
         Binding("r", "refresh", "Refresh", id="main.refresh",
                 tooltip="Reload rules, local files and datasets"),

@@ -322,6 +322,16 @@ class EvaluatorsPane(Vertical):
             for e in shown
         )
 
+    def select_local(self, key: str) -> None:
+        """Focus the local functions and put the cursor on `key` (path::function), if listed."""
+        table = self.query_one("#local-table", FittedTable)
+        keys = [row.value for row in table.rows]
+        if key in keys:
+            self._active_table = "local-table"
+            table.focus()
+            with table.prevent(DataTable.RowHighlighted):  # the caller shows it in Source itself
+                table.move_cursor(row=keys.index(key))
+
     # -- events ----------------------------------------------------------------------
     def selection_under_cursor(self) -> Rule | LocalFunction | WorkspaceEvaluator | None:
         """What the cursor of the table the user last worked in is on (None before any focus)."""
