@@ -53,13 +53,18 @@ async def test_opens_with_panes_and_status(local_app, evaltui_home):
         assert "def " in screen.source.text  # the first function's source is shown
 
 
+async def _open_upload(pilot, app, function: str):
+    """The upload form of `function`, once the app has settled."""
+    await settle(pilot)
+    select_local(app, function)
+    await pilot.press("u")
+    await settle(pilot)
+    return app.screen
+
+
 async def test_upload_confirm_creates_rule(local_app, evaltui_home):
     async with local_app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        select_local(local_app, "exact_match_evaluator")
-        await pilot.press("u")
-        await settle(pilot)
-        modal = local_app.screen
+        modal = await _open_upload(pilot, local_app, "exact_match_evaluator")
         assert isinstance(modal, UploadModal)
         assert modal.query_one("#upload-name", Input).value == "exact_match_evaluator"
         assert "def perform_eval" in modal.query_one("#upload-preview").text
@@ -97,11 +102,7 @@ async def test_upload_without_a_target_keeps_the_form_and_says_what_is_missing(l
     from textual.widgets import Select
 
     async with local_app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        select_local(local_app, "exact_match_evaluator")
-        await pilot.press("u")
-        await settle(pilot)
-        modal = local_app.screen
+        modal = await _open_upload(pilot, local_app, "exact_match_evaluator")
         modal.query_one("#upload-name", Input).value = "my name"
         modal.query_one("#upload-target", Select).clear()
         await pilot.pause()

@@ -67,6 +67,14 @@ async def wait_until(pilot, predicate, timeout: float = 15.0) -> None:
         await pilot.pause(0.05)
 
 
+async def open_start_form(pilot, app) -> StartExperimentModal:
+    """ctrl+r, then wait until the form has listed its evaluators."""
+    await pilot.press("ctrl+r")
+    await wait_until(pilot, lambda: isinstance(app.screen, StartExperimentModal)
+                     and app.screen.query_one(SelectionList).option_count > 0)
+    return app.screen
+
+
 def ended(pane: RunnerPane) -> bool:
     return pane.stats.status in ("done", "cancelled", "failed") and not pane.running
 
@@ -75,10 +83,7 @@ async def test_start_from_modal_runs_to_100_percent_and_opens_a_cell(backend, ev
     app = HarnessApp(backend, evaluator_dir=evaltui_home / "evaluators")
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one(RunnerPane)
-        await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, StartExperimentModal)
-                         and app.screen.query_one(SelectionList).option_count > 0)
-        modal = app.screen
+        modal = await open_start_form(pilot, app)
         selection = modal.query_one(SelectionList)
         selection.select("evaluators:exact_match_evaluator")
         await pilot.press("ctrl+s")
@@ -112,10 +117,7 @@ async def test_start_form_has_a_timeout_and_remembers_the_last_run(backend, eval
     app = HarnessApp(backend, evaluator_dir=evals)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one(RunnerPane)
-        await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, StartExperimentModal)
-                         and app.screen.query_one(SelectionList).option_count > 0)
-        modal = app.screen
+        modal = await open_start_form(pilot, app)
         modal.query_one(SelectionList).deselect_all()
         modal.query_one(SelectionList).select(f"{evals / 'sleepy.py'}:sleepy")
         modal.query_one("#start-timeout", Input).value = "abc"
@@ -148,10 +150,7 @@ async def test_start_form_has_a_timeout_and_remembers_the_last_run(backend, eval
 async def test_modal_validates_concurrency(backend, evaltui_home):
     app = HarnessApp(backend, evaluator_dir=evaltui_home / "evaluators")
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, StartExperimentModal)
-                         and app.screen.query_one(SelectionList).option_count > 0)
-        modal = app.screen
+        modal = await open_start_form(pilot, app)
         modal.query_one(SelectionList).select("evaluators:exact_match_evaluator")
         modal.query_one("#start-concurrency").value = "0"
         await pilot.press("ctrl+s")
