@@ -242,20 +242,27 @@ def _cpu_ms(samples: list[Sample], n: int) -> float:
     return statistics.median(s.cpu for s in samples) / n * 1000
 
 
+async def _alternating(bench: Bench, n: int, concurrency: int, samples: int,
+                       plain_first: bool) -> tuple[list[Sample], list[Sample]]:
+    """`samples` runs of each side, alternating which goes first (noise hits both alike)."""
+    ours: list[Sample] = []
+    plain: list[Sample] = []
+    for i in range(samples):
+        if (i % 2 == 0) == plain_first:
+            plain.append(await bench.plain(n, concurrency))
+            ours.append(await bench.evaltui(n, concurrency))
+        else:
+            ours.append(await bench.evaltui(n, concurrency))
+            plain.append(await bench.plain(n, concurrency))
+    return ours, plain
+
+
 async def figure_overhead(bench: Bench, n: int, concurrency: int, latency: float, repeat: int) -> list[str]:
     bench.server.set_delay(latency)
     warm = min(n, concurrency)
     await bench.plain(warm, concurrency)  # imports, the judge, pooled connections for both sides
     await bench.evaltui(warm, concurrency)
-    ours: list[Sample] = []
-    plain: list[Sample] = []
-    for i in range(repeat):  # alternate which side goes first
-        if i % 2:
-            ours.append(await bench.evaltui(n, concurrency))
-            plain.append(await bench.plain(n, concurrency))
-        else:
-            plain.append(await bench.plain(n, concurrency))
-            ours.append(await bench.evaltui(n, concurrency))
+    ours, plain = await _alternating(bench, n, concurrency, repeat, plain_first=True)
     _check_http(ours + plain, n, "overhead")
     # The same runs against an instant server: the client CPU of the judge calls (LangChain +
     # openai + the runner or the SDK), a floor no scheduling can beat.
@@ -288,15 +295,7 @@ async def figure_overhead(bench: Bench, n: int, concurrency: int, latency: float
 async def figure_ideal(bench: Bench, n: int, concurrency: int, latency: float, samples: int) -> list[str]:
     bench.server.set_delay(latency)
     await bench.evaltui(min(n, concurrency), concurrency)  # warm: connections up to `concurrency`
-    ours: list[Sample] = []
-    plain: list[Sample] = []
-    for i in range(samples):
-        if i % 2:
-            plain.append(await bench.plain(n, concurrency))
-            ours.append(await bench.evaltui(n, concurrency))
-        else:
-            ours.append(await bench.evaltui(n, concurrency))
-            plain.append(await bench.plain(n, concurrency))
+    ours, plain = await _alternating(bench, n, concurrency, samples, plain_first=False)
     _check_http(ours + plain, n, "ideal")
     ideal = math.ceil(n / concurrency) * latency
     best, best_plain = min(s.wall for s in ours), min(s.wall for s in plain)

@@ -33,6 +33,12 @@ def _root(path: str) -> str:
     return ROOT_ALIASES.get(root, root)
 
 
+def output_fields(mapping: Mapping[str, str]) -> set[str]:
+    """The run-output fields a variable mapping reads (`outputs.k`, or LangSmith's `output.k`)."""
+    return {p.partition(".")[2] for p in mapping.values()
+            if isinstance(p, str) and _root(p) == "outputs" and p.partition(".")[2]}
+
+
 def _resolve(path: str, run: Mapping, example: Mapping) -> str:
     """The text a variable maps to: `outputs.k` / `inputs.k` (the run's), `reference_outputs.k`."""
     _, _, rest = path.partition(".")

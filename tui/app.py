@@ -125,9 +125,11 @@ class EvalTuiApp(App[int]):
     def _running_pane(self):
         if not self.main_screen_built:
             return None
+        from textual.css.query import NoMatches
+
         try:
             pane = self.main_screen.runner_pane
-        except Exception:  # noqa: BLE001 - the main screen is not composed yet
+        except NoMatches:  # the main screen is not composed yet
             return None
         return pane if pane.running else None
 

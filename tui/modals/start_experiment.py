@@ -257,8 +257,8 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
             raise ValueError("Tick at least one evaluator (no rule is bound to this dataset).")
         timeout = parse_timeout(self.query_one("#start-timeout", Input).value)
         cache = self.query_one("#start-judge-cache", Checkbox).value
-        return StartRequest(self._dataset_ref(dataset), target, evaluators, prefix, concurrency, cache, timeout,
-                            dataset)
+        return StartRequest(dataset=self._dataset_ref(dataset), target=target, evaluators=evaluators, prefix=prefix,
+                            max_concurrency=concurrency, judge_cache=cache, timeout=timeout, dataset_id=dataset)
 
     def _dataset_ref(self, dataset_id: str) -> str:
         """The dataset's name when it is unique (messages then name it, not an opaque id), else its id."""

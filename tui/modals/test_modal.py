@@ -53,6 +53,7 @@ class TestModal(CloseModal):
         super().__init__(classes="modal")
         self.path, self.function, self.datasets = path, function, datasets
         self.rule, self.workspace = rule, workspace
+        self._rows: list = []  # the last report's rows, for the notes of the highlighted one
         self.timeout = timeout
         self.dataset = dataset if dataset in datasets else (datasets[0] if datasets else None)
 
@@ -132,8 +133,7 @@ class TestModal(CloseModal):
             self._show_detail(first_error)
 
     def _show_detail(self, index: int) -> None:
-        rows = getattr(self, "_rows", [])
-        row = rows[index] if 0 <= index < len(rows) else None
+        row = self._rows[index] if 0 <= index < len(self._rows) else None
         detail = self.query_one("#test-detail", Static)
         detail.update(f"#{index + 1}: {row.notes}" if row is not None and row.notes else "")
         detail.set_class(bool(row and row.errored), "failed")

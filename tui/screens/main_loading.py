@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 class WorkspaceLoading:
     """Rules, local functions, workspace evaluators, datasets, example pages and source files."""
 
+    _file_problems: frozenset[str] = frozenset()  # the last scan's problems, each notified once
+    _select_when_scanned: str | None = None  # path::function to select once a scan lists it
+
     def action_refresh(self) -> None:
         if not self._require_backend():
             return
@@ -47,13 +50,21 @@ class WorkspaceLoading:
     def load_evaluators(self) -> None:
         rules = self._list_rules()
         self.post_message(RulesLoaded(rules or []))
+        self._scan_local_files(rules or [])
+        # Last: on LangSmith it is one more round trip, and the local files matter first.
+        self.post_message(WorkspaceEvaluatorsLoaded(self._list_workspace_evaluators()))
+
+    @work(thread=True, exclusive=True, group="rescan-local-files", exit_on_error=False)
+    def rescan_local_files(self, rules: list[Rule]) -> None:
+        """Only the local files, with the rules already listed (after a file changed or was created)."""
+        self._scan_local_files(rules)
+
+    def _scan_local_files(self, rules: list[Rule]) -> None:
         from tui.backend.source.discovery import scan_local_functions
 
         directory: Path = self.app.evaluator_dir
-        functions, problems = scan_local_functions(directory, rules or [])
+        functions, problems = scan_local_functions(directory, rules)
         self.post_message(LocalScanned(functions, directory, problems))
-        # Last: on LangSmith it is one more round trip, and the local files matter first.
-        self.post_message(WorkspaceEvaluatorsLoaded(self._list_workspace_evaluators()))
 
     @reports_failure("Could not load rules")
     def _list_rules(self) -> list[Rule] | None:
@@ -108,12 +119,11 @@ class WorkspaceLoading:
 
     def on_local_scanned(self, event: LocalScanned) -> None:
         self.evaluators.show_local(event.functions, event.directory)
-        shown = getattr(self, "_file_problems", set())
         for problem in event.problems:
-            if problem not in shown:  # a rescan after every save repeats only what is new
+            if problem not in self._file_problems:  # a rescan after every save repeats only what is new
                 self.notify(problem, title="Evaluator file", severity="warning", timeout=8)
-        self._file_problems = set(event.problems)
-        wanted = getattr(self, "_select_when_scanned", None)
+        self._file_problems = frozenset(event.problems)
+        wanted = self._select_when_scanned
         created = next((f for f in event.functions if f.key == wanted), None) if wanted else None
         if created is not None:  # a file `n` just created: select it in the list and show it
             self._select_when_scanned = None

@@ -231,10 +231,8 @@ class RuleActions:
             self.app.push_screen(TestModal(None, sel.name, names, dataset, rule=sel.name))
             return
         if isinstance(sel, WorkspaceEvaluator):
-            runnable = sel.type == "llm" or (sel.type == "code" and (sel.language or "python") == "python")
-            if not runnable:
-                kind = f"{sel.language} code" if sel.type == "code" else sel.type
-                self.notify(f"{sel.name!r} is {kind}: evaltui can test Python code and LLM-prompt workspace "
+            if not sel.runs_here:
+                self.notify(f"{sel.name!r} is {sel.kind_label}: evaltui can test Python code and LLM-prompt workspace "
                             "evaluators.", severity="warning")
                 return
             bound = next((b.split(": ", 1)[1] for b in sel.bindings if b.startswith("dataset: ")), None)

@@ -3,18 +3,14 @@ holds the selected function, in the Source pane) within about a second, its sync
 
 A mixin of `MainScreen`. `watchfiles` (Rust `notify`: inotify / FSEvents / ReadDirectoryChangesW)
 waits for changes in a daemon thread of its own, not a Textual worker (it never finishes, and
-workers are jobs the app waits for); a change rescans the folder by AST in a thread worker, with
-the rules already listed (no workspace round trip).
+workers are jobs the app waits for); a change rescans the folder by AST in a thread worker
+(`rescan_local_files`), with the rules already listed (no workspace round trip).
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-
-from textual import work
-
-from tui.screens.main_messages import LocalScanned
 
 WATCH_DEBOUNCE_MS = 150  # an editor's save is often several writes: one rescan for them
 
@@ -59,11 +55,3 @@ class EvaluatorFilesWatch:
 
     def _files_changed(self) -> None:
         self.rescan_local_files(self.evaluators.rules)
-
-    @work(thread=True, exclusive=True, group="rescan-local-files", exit_on_error=False)
-    def rescan_local_files(self, rules: list) -> None:
-        from tui.backend.source.discovery import scan_local_functions
-
-        directory: Path = self.app.evaluator_dir
-        functions, problems = scan_local_functions(directory, rules)
-        self.post_message(LocalScanned(functions, directory, problems))

@@ -140,10 +140,11 @@ class RunnerControls:
 
         # The last experiment started on this dataset (or the last one at all), else a fresh form.
         home = self.app.settings.home
-        preset = recall(home, StartRequest, self.preferred_dataset) if self.preferred_dataset else None
-        if preset is None:
-            preset = StartRequest(dataset=self.preferred_dataset) if self.preferred_dataset \
-                else recall(home, StartRequest)
+        if self.preferred_dataset:
+            preset = (recall(home, StartRequest, self.preferred_dataset)
+                      or StartRequest(dataset=self.preferred_dataset))
+        else:
+            preset = recall(home, StartRequest)
         self.app.push_screen(StartExperimentModal(self.evaluator_dir, preset=preset), self._start_requested)
 
     def _start_requested(self, request: Any) -> None:

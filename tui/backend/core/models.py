@@ -129,6 +129,15 @@ class WorkspaceEvaluator:
     updated_at: datetime | None = None
 
     @property
+    def kind_label(self) -> str:
+        return f"{self.language or 'python'} code" if self.type == "code" else self.type
+
+    @property
+    def runs_here(self) -> bool:
+        """evaltui can run it (test it, score a run with it): Python code, or an LLM prompt."""
+        return self.type == "llm" or (self.type == "code" and (self.language or "python") == "python")
+
+    @property
     def status_label(self) -> str:
         if self.type != "code":
             return "-"

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evaluators.llm_judge import output_fields
 from tui.backend.core.errors import InvalidInput
 from tui.backend.core.models import Example, numeric_score
 
@@ -183,8 +184,7 @@ def test_rule(backend: Backend, name: str, dataset: str, limit: int = 10, timeou
         raise InvalidInput(f"Rule {name!r} is a {rule.kind_label} rule; evaltui can test Python code and "
                            "LLM-judge rules only.")
     if rule.kind == "llm":
-        mapping = (rule.llm or {}).get("variable_mapping") or {}
-        reads = {p.split(".", 1)[1] for p in mapping.values() if p.startswith("outputs.")}
+        reads = output_fields((rule.llm or {}).get("variable_mapping") or {})
     else:
         reads = keys_read_by(rule.code or "")
     return _test_pairs(backend, load_rule_evaluator(rule, timeout), rule.name, reads, dataset, limit)
@@ -201,8 +201,7 @@ def test_workspace_evaluator(backend: Backend, name: str, dataset: str, limit: i
     ev = find_workspace_evaluator(backend, name)
     evaluator = workspace_evaluator(backend, ev, timeout)
     if ev.type == "llm":
-        reads = {p.split(".", 1)[1] for p in (ev.variable_mapping or {}).values()
-                 if isinstance(p, str) and p.split(".", 1)[0] in ("outputs", "output")}
+        reads = output_fields(ev.variable_mapping or {})
     else:
         reads = keys_read_by(ev.code or "")
     return _test_pairs(backend, evaluator, ev.name, reads, dataset, limit)

@@ -102,10 +102,12 @@ def workspace_evaluator(backend, ev: WorkspaceEvaluator, timeout: float | None =
         from tui.backend.rules.hub_judge import workspace_llm_judge
 
         return normalize(workspace_llm_judge(backend, ev), name=ev.name, timeout=timeout)
-    if ev.type == "code" and (ev.language or "python") == "python" and ev.code:
-        return code_evaluator(ev.code, what, ev.name, timeout)
-    kind = f"{ev.language} code" if ev.type == "code" else ev.type
-    raise errors.InvalidInput(f"{what} is {kind}; evaltui can run Python code and LLM-prompt evaluators only.")
+    if not ev.runs_here:
+        raise errors.InvalidInput(f"{what} is {ev.kind_label}; evaltui can run Python code and LLM-prompt "
+                                  "evaluators only.")
+    if not ev.code:
+        raise errors.InvalidInput(f"{what} has no code to run.")
+    return code_evaluator(ev.code, what, ev.name, timeout)
 
 
 def sample_rules(examples: Sequence[Example], rule_evaluators: Sequence[tuple[Rule, Any]], seed: int | None,

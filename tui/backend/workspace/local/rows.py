@@ -1,5 +1,5 @@
 """How the local workspace stores values in its columns (JSON text, ISO-8601 UTC times) and the
-small queries every table shares (does a row exist, which names are close to a mistyped one)."""
+small query every table shares (does a row exist)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import json
 import sqlite3
 from datetime import datetime, timezone
 from typing import Any
-
-from tui.backend.core.errors import suggest  # noqa: F401 - the stores' lookups use it from here
 
 
 def now() -> str:

@@ -20,8 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tui.backend.core.errors import NotFound, WorkspaceError
-from tui.backend.workspace.local.rows import suggest
+from tui.backend.core.errors import NotFound, WorkspaceError, suggest
 from tui.backend.workspace.local.schema import MIGRATIONS, SCHEMA_VERSION
 
 T = TypeVar("T")
