@@ -52,6 +52,9 @@ class NormalizedEvaluator:
         self.signature: Signature = signature_of(fn)
         self.is_async: bool = _is_async_callable(fn)
         self.name: str = name or callable_name(fn)
+        #: who its scores say gave them (kept with each score, so two evaluators writing one key
+        #: stay apart); the caller may set a fuller one, e.g. `rule:NAME`
+        self.source: str = self.name
         if timeout is not None and timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout!r}")
         self.timeout = timeout

@@ -72,8 +72,10 @@ async def test_judged_experiment_on_langsmith_uploads_runs_and_feedback(
 
             grid = pane.grid
             assert grid.row_count == len(EXAMPLES)
-            assert {"accuracy", "exact_match"} <= {str(key.value) for key in grid.columns}
-            judged = [str(grid.get_cell(row, "accuracy")) for row in grid.rows]
+            # a column per score, keyed by its key and evaluator, labelled by its key alone here
+            assert {c.label.plain for c in grid.columns.values()} >= {"accuracy", "exact_match"}
+            judge_column = next(ident for ident in grid.score_keys if ident.startswith("accuracy"))
+            judged = [str(grid.get_cell(row, judge_column)) for row in grid.rows]
             assert all(label in SCORE_LABELS for label in judged), judged
     finally:
         clear_judge_cache()

@@ -101,7 +101,7 @@ async def test_start_from_modal_runs_to_100_percent_and_opens_a_cell(backend, ev
         pane.grid.move_cursor(row=0, column=2)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ResultCellModal))
-        assert app.screen.key == "exact_match"
+        assert app.screen.key == "exact_match · exact_match_evaluator"  # the cell's score: key and evaluator
         assert app.screen.query_one("#cell-inputs", Static).render()
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, ResultCellModal))
@@ -173,12 +173,25 @@ async def test_cancel_mid_run_keeps_finished_results(backend, tmp_path):
         await wait_until(pilot, lambda: ended(pane))
         assert pane.stats.status == "cancelled"
         message = str(pane.query_one("#runner-status", Static).render())
-        assert message.startswith("cancelled — ") and message.endswith(" kept")
+        assert message.startswith("cancelled — ")
         kept = int(message.split("— ")[1].split()[0])
         assert 3 <= kept < 24
+        assert message.endswith(f" kept · {24 - kept} never ran: ctrl+g resumes")
         experiment = backend.get_experiment(pane.stats.experiment_id)
         assert experiment.status == "cancelled"
         assert len(backend.list_results(experiment.id)) == kept
+
+        # ctrl+f has nothing to retry and says what is left; ctrl+g runs the rest into the experiment
+        await pilot.press("ctrl+f")
+        await wait_until(pilot, lambda: ended(pane) and "nothing left" in str(
+            pane.query_one("#runner-status", Static).render()))
+        assert f"{24 - kept} never ran" in str(pane.query_one("#runner-status", Static).render())
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: pane.stats.status == "running" or ended(pane))
+        await wait_until(pilot, lambda: ended(pane) and pane.stats.status == "done")
+        assert pane.stats.experiment_id == experiment.id
+        assert len(backend.list_results(experiment.id)) == 24 and pane.grid.row_count == 24
+        assert backend.get_experiment(experiment.id).status == "done"
 
 
 async def test_retry_failed_and_rescore(backend, tmp_path):
@@ -286,3 +299,54 @@ def test_snapshot_start_modal(snap_compare, backend, evaltui_home):
 
     app = HarnessApp(backend, evaluator_dir=evaltui_home / "evaluators")
     assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+
+
+def _same_key_result(i: int) -> ExperimentResult:
+    return ExperimentResult("exp-2", f"ex-{i:02d}", {"question": f"q{i}"}, {"a": 1}, {"a": 1}, scores=(
+        Score("trajectory_match", 1, evaluator="trajectory_evaluator"),
+        Score("trajectory_match", 0, evaluator="rule:Zero"),
+    ))
+
+
+async def test_two_evaluators_with_one_key_get_a_column_each(backend):
+    """#11: the grid and the means keep a rule and a function writing one key apart, and the
+    first column is relabelled once the second evaluator of its key shows up."""
+    app = HarnessApp(backend)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(RunnerPane)
+        pane.sink(ExperimentStarted("exp-2", "same-key", 4))
+        first = ExperimentResult("exp-2", "ex-first", {"question": "q"}, {"a": 1}, {"a": 1},
+                                 scores=(Score("trajectory_match", 1, evaluator="trajectory_evaluator"),))
+        pane.sink(ExampleFinished(first))
+        pane.flush()
+        await pilot.pause()
+        labels = [c.label.plain for c in pane.grid.columns.values()]
+        assert labels == ["example", "target", "trajectory_match"]
+        for i in range(3):
+            pane.sink(ExampleFinished(_same_key_result(i)))
+        pane.sink(RunFinished("exp-2", "done", {}, {"examples": 4, "target_errors": 0, "evaluator_errors": 0}))
+        pane.flush()  # the end of a run sends every row to the grid at once
+        await pilot.pause()
+        labels = [c.label.plain for c in pane.grid.columns.values()]
+        assert labels == ["example", "target", "trajecto… · trajectory_evaluator",
+                          "trajectory_match · rule:Zero"]
+        means = str(pane.query_one("#runner-means", Static).render())
+        assert "trajectory_match · rule:Zero" in means and "trajectory_match · trajectory_evaluator" in means
+        pane.grid.focus()
+        pane.grid.move_cursor(row=1, column=3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ResultCellModal))
+        assert app.screen.key == "trajectory_match · rule:Zero"
+
+
+def test_snapshot_same_key_columns(snap_compare, backend):
+    async def run_before(pilot):
+        pane = pilot.app.query_one(RunnerPane)
+        pane.sink(ExperimentStarted("exp-2", "same-key", 3))
+        for i in range(3):
+            pane.sink(ExampleFinished(_same_key_result(i)))
+        pane.sink(RunFinished("exp-2", "done", {}, {"examples": 3, "target_errors": 0, "evaluator_errors": 0}))
+        pane.flush()
+        await pilot.pause()
+
+    assert snap_compare(HarnessApp(backend), terminal_size=(100, 24), run_before=run_before)

@@ -43,8 +43,11 @@ def test_run_json_is_one_document_with_means(home):
     doc = json.loads(r.out)
     assert doc["status"] == "done" and doc["total"] == 5 and doc["finished"] == 5
     assert doc["experiment"]["name"].startswith("ci-")
-    assert set(doc["summary"]) == {"exact_match"}
-    assert doc["summary"]["exact_match"]["n"] == 10 and doc["summary"]["exact_match"]["errors"] == 0
+    # Both evaluators write the key exact_match: two scores per example, kept and summed apart
+    # (they used to be pooled under one key, n=10, and stored as one: #11).
+    both = {"exact_match · exact_match", "exact_match · exact_match_evaluator"}
+    assert set(doc["summary"]) == both
+    assert all(doc["summary"][k]["n"] == 5 and doc["summary"][k]["errors"] == 0 for k in both)
     assert doc["rules"] == [] and doc["rules_run_by"] == "local"
 
 

@@ -66,6 +66,13 @@ def test_a_killed_local_run_is_marked_interrupted_and_keeps_its_results(evaltui_
         kept = backend.list_results(experiment.id)
         assert 2 <= len(kept) < 10 and all(r.scores for r in kept)
         assert '"interrupted"' in listing.out
+        # `resume` runs what never ran, into the same experiment; the rows kept stay as they were
+        resumed = run_cli("resume", experiment.id, "--max-concurrency", "6", "--json")
+        assert resumed.code == 0, resumed.err
+        rows = {r.example_id: r for r in backend.list_results(experiment.id)}
+        assert len(rows) == 24 and all(r.scores for r in rows.values())
+        assert all(rows[r.example_id] == r for r in kept)
+        assert backend.get_experiment(experiment.id).status == "done"
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -36,8 +36,7 @@ def _split_specs(values: Sequence[str]) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
-    from tui.backend.core.errors import EvaltuiError
-    from tui.backend.runs.runner import Runner, RunOptions
+    from tui.backend.runs.runner import RunOptions
 
     options = RunOptions(
         dataset=args.dataset,
@@ -51,10 +50,31 @@ def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
         run_rules=not args.no_rules,
         judge_cache=args.judge_cache,
     )
+    return _run_and_report(args, ctx, lambda runner, progress: runner.run(options, progress))
+
+
+def cmd_rerun(args: argparse.Namespace, ctx: CliContext) -> int:
+    """`retry EXPERIMENT` (examples that failed) and `resume EXPERIMENT` (examples that never ran),
+    into the same experiment with its own target and evaluators."""
+    overrides: dict[str, Any] = {"max_concurrency": args.max_concurrency, "timeout": args.timeout}
+    if args.rule_seed is not None:
+        overrides["rule_seed"] = args.rule_seed
+
+    def job(runner, progress):
+        method = runner.resume if args.command == "resume" else runner.retry_failed
+        return method(args.experiment, progress, **overrides)
+
+    return _run_and_report(args, ctx, job)
+
+
+def _run_and_report(args: argparse.Namespace, ctx: CliContext, job) -> int:
+    from tui.backend.core.errors import EvaltuiError
+    from tui.backend.runs.runner import Runner
+
     progress = CliProgress(ctx.stderr)
     try:
         runner = Runner(ctx.backend)
-        experiment = _run_with_sigint(runner, options, progress)
+        experiment = _run_with_sigint(runner, job, progress)
     except EvaltuiError as exc:
         if args.json:
             ctx.out(json.dumps({"status": "failed", "error": str(exc)}, indent=2))
@@ -67,10 +87,10 @@ def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
 
     if isinstance(final, ev.RunCancelled):
         print_run_summary(ctx, args, progress, experiment, final)
-        ctx.err(
-            f"Cancelled: kept {final.kept} finished of {final.total} examples in experiment "
-            f"{progress.name or final.experiment_id}."
-        )
+        name = progress.name or final.experiment_id
+        never_run = (final.counts or {}).get("never_run")
+        ctx.err(f"Cancelled: kept {final.kept} finished of {final.total} examples in experiment {name}."
+                + (f" {never_run} never ran: `evaltui resume {name}` runs them." if never_run else ""))
         return CANCELLED_EXIT
     if isinstance(final, ev.RunFailed) or final is None:
         message = final.message if isinstance(final, ev.RunFailed) else "The run stopped unexpectedly."
@@ -95,7 +115,7 @@ def _exit_code(counts: dict[str, Any]) -> int:
     return UPLOAD_FAILED_EXIT if lost or counts.get("close_error") else 0
 
 
-def _run_with_sigint(runner, options, progress) -> Experiment:
+def _run_with_sigint(runner, job, progress) -> Experiment:
     """Run in a fresh loop; Ctrl+C asks the runner to cancel (finished rows stay stored)."""
 
     async def main() -> Experiment:
@@ -107,7 +127,7 @@ def _run_with_sigint(runner, options, progress) -> Experiment:
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / platform
             pass
         try:
-            return await runner.run(options, progress)
+            return await job(runner, progress)
         finally:
             if installed:
                 loop.remove_signal_handler(signal.SIGINT)

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from tui.backend.rules.sample_rate import sample_rate_problem
 from tui.cli.context import CliContext
-from tui.cli.experiments import cmd_cache, cmd_experiments, cmd_export, cmd_run
+from tui.cli.experiments import cmd_cache, cmd_experiments, cmd_export, cmd_rerun, cmd_run
 from tui.cli.rules import cmd_delete, cmd_evaluators, cmd_list, cmd_test, cmd_upload
 
 PROG = "evaltui"
@@ -201,6 +201,20 @@ def _add_experiment_commands(sub) -> None:
                    help="exit 0 even when the target or an evaluator raised on some examples (otherwise 3)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     p.set_defaults(handler=cmd_run)
+
+    for name, what in (("retry", "examples whose target or an evaluator failed"),
+                       ("resume", "examples that never ran (the run was cancelled, crashed or killed)")):
+        p = sub.add_parser(name, parents=common, help=f"run an experiment's {what} again, into it",
+                           description=f"Run the {what} of EXPERIMENT, with its own target, evaluators "
+                           "and timeout, into the same experiment; its other rows stay.")
+        p.add_argument("experiment", metavar="EXPERIMENT", help="experiment name or id")
+        p.add_argument("--max-concurrency", type=limit_arg, help="examples in flight (default: the run's own)")
+        p.add_argument("--timeout", type=timeout_arg, help="per-evaluator timeout in seconds (default: the run's)")
+        p.add_argument("--seed", type=int, dest="rule_seed", help="seed for rule sampling (default: the run's)")
+        p.add_argument("--allow-errors", action="store_true",
+                       help="exit 0 even when the target or an evaluator raised on some examples (otherwise 3)")
+        p.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+        p.set_defaults(handler=cmd_rerun)
 
     p = sub.add_parser("cache", parents=common, help="the judge-call cache: info or clear")
     p.add_argument("action", choices=("info", "clear"))

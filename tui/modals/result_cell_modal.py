@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
-from tui.backend.core.models import ExperimentResult
+from tui.backend.core.models import ExperimentResult, Score
 from tui.modals.close_modal import CloseModal
 from tui.widgets.formatting import pretty_json
 from tui.widgets.results_grid import score_cell
@@ -51,24 +51,26 @@ class ResultCellModal(CloseModal):
     BINDINGS = [Binding("escape,enter", "close", "Close", id="cell.close")]
 
     def __init__(self, result: ExperimentResult, key: str | None = None) -> None:
+        """`key`: the chosen cell's `Score.ident` (a bare evaluator key also matches)."""
         super().__init__()
         self.result = result
         self.key = key
 
+    def _chosen(self, score: Score) -> bool:
+        return self.key is not None and self.key in (score.ident, score.key)
+
     def _score_lines(self) -> list[Static]:
-        scores = list(self.result.scores)
-        if self.key is not None:
-            scores.sort(key=lambda s: s.key != self.key)
+        scores = sorted(self.result.scores, key=lambda s: not self._chosen(s))
         lines: list[Static] = []
         for score in scores:
-            head = Text.assemble((f"{score.key}: ", "bold"), score_cell(score),
+            head = Text.assemble((f"{score.ident}: ", "bold"), score_cell(score),
                                  f"  ({score.score!r})" if not score.error else "")
             lines.append(Static(head, classes="cell-score"))
             if score.error:
                 lines.append(Static(Text(f"error: {score.error}"), classes="cell-error"))
             elif score.comment:
                 lines.append(Static(Text(f"comment: {score.comment}")))
-        if self.key is not None and not any(s.key == self.key for s in scores):
+        if self.key is not None and not any(self._chosen(s) for s in scores):
             lines.append(Static(f"No {self.key} score for this example.", markup=False))
         return lines
 

@@ -1,4 +1,4 @@
-"""The runner pane's controls: start, cancel, retry, re-score, open, compare and export experiments.
+"""The runner pane's controls: start, cancel, retry, resume, re-score, open, compare and export experiments.
 
 A mixin of `RunnerPane`: the actions behind its keys (`runner_keys`) and the thread worker that
 runs the runner, whose events go to the pane's `sink`.
@@ -7,6 +7,7 @@ runs the runner, whose events go to the pane's `sink`.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +29,27 @@ class Preloaded:
     results: tuple[ExperimentResult, ...]
 
 
+PREPARE_START_FORM_AFTER_S = 0.5  # after the pane is up, so start-up does not wait for it
+
+
+def _prepare_start_form() -> None:
+    """Import the start form and read what it offers that never changes, in a daemon thread: the
+    first ctrl+r then only builds the form (a plain thread: a worker would hold up tests' settle)."""
+    def prepare() -> None:
+        import tui.modals.start_experiment  # noqa: F401
+        from tui.backend.runs.choices import prepare as prepare_choices
+
+        prepare_choices()
+
+    threading.Thread(target=prepare, name="evaltui-prepare-start-form", daemon=True).start()
+
+
 class RunnerControls:
     """What the runner's keys do; `launch` runs a job in a thread worker with its own event loop."""
+
+    def _on_mount(self) -> None:
+        # RunnerPane's own on_mount runs as well: Textual calls the handler of each class.
+        self.set_timer(PREPARE_START_FORM_AFTER_S, _prepare_start_form)
 
     def _backend(self) -> Any:
         backend = current_backend(self)
@@ -85,6 +105,10 @@ class RunnerControls:
 
     def retry(self, experiment_id: str) -> Worker | None:
         return self.launch(lambda runner, sink: runner.retry_failed(experiment_id, sink, rule_seed=self.rule_seed),
+                           keep_rows=True, preload=experiment_id)
+
+    def resume(self, experiment_id: str) -> Worker | None:
+        return self.launch(lambda runner, sink: runner.resume(experiment_id, sink, rule_seed=self.rule_seed),
                            keep_rows=True, preload=experiment_id)
 
     def rescore(self, experiment_id: str, evaluators: tuple[str, ...] | list[str]) -> Worker | None:
@@ -177,6 +201,11 @@ class RunnerControls:
         experiment_id = self._current("retry failed examples")
         if experiment_id is not None:
             self.retry(experiment_id)
+
+    def action_resume(self) -> None:
+        experiment_id = self._current("resume the examples that never ran")
+        if experiment_id is not None:
+            self.resume(experiment_id)
 
     def action_rescore(self) -> None:
         experiment_id = self._current("re-score")

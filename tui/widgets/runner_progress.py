@@ -39,7 +39,7 @@ def settle_stats(stats: RunStats, event: RunEvent, now: float) -> None:
     stats.finished_at = now
     if isinstance(event, RunCancelled):
         stats.status = "cancelled"
-        stats.message = f"cancelled — {event.kept} kept"
+        stats.message = f"cancelled — {event.kept} kept" + _never_ran((event.counts or {}).get("never_run"))
     elif isinstance(event, RunFailed):
         stats.status = "failed"
         stats.message = f"failed: {event.message}"
@@ -48,6 +48,10 @@ def settle_stats(stats: RunStats, event: RunEvent, now: float) -> None:
         assert isinstance(event, RunFinished)
         stats.status = "done"
         stats.message = _finished_sentence(event, stats)
+
+
+def _never_ran(count: int | None) -> str:
+    return f" · {count} never ran: ctrl+g resumes" if count else ""
 
 
 def _finished_sentence(event: RunFinished, stats: RunStats) -> str:
@@ -60,6 +64,10 @@ def _finished_sentence(event: RunFinished, stats: RunStats) -> str:
         parts.append(_plural(errors[1], "evaluator error"))
     if errors[0] or errors[1]:
         parts.append("ctrl+f retries them")
+    if counts.get("finished_now") == 0 and not (errors[0] or errors[1]):
+        parts.append("nothing left to run")
+    if counts.get("never_run"):
+        parts.append(_never_ran(counts["never_run"]).removeprefix(" · "))
     upload = upload_sentence(counts)
     if upload:
         parts.append(upload)

@@ -151,6 +151,22 @@ class Score:
     score: float | bool | None
     comment: str | None = None
     error: str | None = None  # set when the evaluator raised / timed out / returned a bad shape
+    #: who gave it: a function's name, `rule:NAME` for a rule run here; "" when not recorded
+    #: (rows from before evaltui kept it, feedback written by other tools)
+    evaluator: str = ""
+
+    @property
+    def ident(self) -> str:
+        """What tells this score apart from the other scores of a row: its key and its evaluator.
+        Two evaluators writing one key are two scores, kept and shown apart."""
+        return f"{self.key}{EVALUATOR_SEP}{self.evaluator}" if self.evaluator else self.key
+
+
+#: Between a score's key and its evaluator in `Score.ident` and in column labels.
+EVALUATOR_SEP = " · "
+#: Where a LangSmith feedback says which evaltui evaluator wrote it (`feedback_source.metadata`,
+#: from the SDK's `evaluator_info`), so two evaluators writing one key are read back apart.
+EVALUATOR_INFO_KEY = "evaltui_evaluator"
 
 
 def numeric_score(value: Any) -> float | None:

@@ -114,16 +114,17 @@ class ActiveRun:
         ex_d = {"id": self.local_id(ex_key), "inputs": inputs, "outputs": example.outputs or {},
                 "metadata": example.metadata or {}}
         results: list[dict] = []
-        pending = []
+        pending, pending_sources = [], []
         for ne in chosen:
             if ne.is_async or ne.timeout is not None:
                 pending.append(ne(run_d, ex_d))
-            else:
-                results.extend(await ne(run_d, ex_d))  # inline: no suspension, no thread
+                pending_sources.append(ne.source)
+            else:  # inline: no suspension, no thread
+                results.extend(sdk_result(r, ne.source) for r in await ne(run_d, ex_d))
         if pending:
-            for group in await asyncio.gather(*pending):
-                results.extend(group)
-        return {"results": [sdk_result(r) for r in results]}
+            for source, group in zip(pending_sources, await asyncio.gather(*pending)):
+                results.extend(sdk_result(r, source) for r in group)
+        return {"results": results}
 
     def handle_row(self, row: dict) -> ExperimentResult:
         run, example = row["run"], row["example"]
@@ -135,9 +136,9 @@ class ActiveRun:
             error = str(run.error).strip().splitlines()[0]
         scores = tuple(score_from_sdk(r) for r in row["evaluation_results"]["results"])
         base = self.base_results.get(example_id)
-        if base is not None:  # re-scoring: keep the stored run, merge scores (new keys win)
-            new_keys = {s.key for s in scores}
-            merged = tuple(s for s in base.scores if s.key not in new_keys) + scores
+        if base is not None:  # re-scoring: keep the stored run, merge scores (a new score of one
+            new_scores = {s.ident for s in scores}  # key and evaluator replaces the stored one)
+            merged = tuple(s for s in base.scores if s.ident not in new_scores) + scores
             result = replace(base, scores=merged)
         else:
             latency = None

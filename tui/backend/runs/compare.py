@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tui.backend.core.models import ExperimentResult, numeric_score
-from tui.backend.runs.summary import summarize
+from tui.backend.core.score_columns import columns_of
+from tui.backend.runs.summary import ScoreTally
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,13 @@ class Comparison:
     only_b: int = 0
 
 
-def _display(result: ExperimentResult | None, key: str) -> tuple[str, float | None]:
+def _display(result: ExperimentResult | None, ident: str) -> tuple[str, float | None]:
     if result is None:
         return "—", None
     if result.error:
         return "target error", None
     for score in result.scores:
-        if score.key == key:
+        if score.ident == ident:
             if score.error:
                 return "error", None
             value = numeric_score(score.score)
@@ -53,12 +54,23 @@ def _display(result: ExperimentResult | None, key: str) -> tuple[str, float | No
     return "—", None
 
 
+def _means(results: Sequence[ExperimentResult]) -> dict[str, float | None]:
+    """Mean per `Score.ident` (the tally's own labels depend on one side only)."""
+    tally = ScoreTally()
+    for result in results:
+        tally.add(result)
+    return {ident: (s / n if n else None) for ident, (s, n, _) in tally.sums.items()}
+
+
 def compare_results(a: Sequence[ExperimentResult], b: Sequence[ExperimentResult]) -> Comparison:
-    """Means per key for both sides (rows of each experiment) and per-example changes (shared examples)."""
-    summary_a, _ = summarize(a)
-    summary_b, _ = summarize(b)
-    keys = sorted(set(summary_a) | set(summary_b))
-    comparison = Comparison(metrics=[MetricDelta(k, summary_a.get(k), summary_b.get(k)) for k in keys])
+    """Means per score column for both sides (rows of each experiment) and per-example changes
+    (shared examples). A column is a key and its evaluator (`core.score_columns`), labelled over
+    both sides, so `key · a` of one experiment is compared with `key · a` of the other."""
+    columns = columns_of([*a, *b])
+    labels = columns.labels()
+    means_a, means_b = _means(a), _means(b)
+    idents = sorted(labels, key=labels.__getitem__)
+    comparison = Comparison(metrics=[MetricDelta(labels[k], means_a.get(k), means_b.get(k)) for k in idents])
     by_a = {r.example_id: r for r in a}
     by_b = {r.example_id: r for r in b}
     comparison.only_a = len(by_a.keys() - by_b.keys())
@@ -67,9 +79,9 @@ def compare_results(a: Sequence[ExperimentResult], b: Sequence[ExperimentResult]
         rb = by_b.get(example_id)
         if rb is None:
             continue
-        for key in keys:
-            text_a, _ = _display(ra, key)
-            text_b, _ = _display(rb, key)
+        for ident in idents:
+            text_a, _ = _display(ra, ident)
+            text_b, _ = _display(rb, ident)
             if text_a != text_b:
-                comparison.changed.append(ChangedScore(example_id, ra.inputs, key, text_a, text_b))
+                comparison.changed.append(ChangedScore(example_id, ra.inputs, labels[ident], text_a, text_b))
     return comparison

@@ -39,7 +39,8 @@ def experiment_json(experiment: Experiment | None, status: str | None = None) ->
 
 
 def results_to_json(experiment: Experiment, results: Sequence[ExperimentResult]) -> str:
-    """The whole experiment as one JSON document: metadata, per-key summary, every row."""
+    """The whole experiment as one JSON document: metadata, per-column summary, every row (each
+    score with its key and the evaluator that gave it)."""
     from tui.backend.runs.summary import summarize
 
     summary, counts = summarize(results)
@@ -55,8 +56,8 @@ def results_to_json(experiment: Experiment, results: Sequence[ExperimentResult])
                 "reference_outputs": r.reference_outputs,
                 "error": r.error,
                 "latency_ms": r.latency_ms,
-                "scores": [{"key": s.key, "score": s.score, "comment": s.comment, "error": s.error}
-                           for s in r.scores],
+                "scores": [{"key": s.key, "evaluator": s.evaluator or None, "score": s.score,
+                            "comment": s.comment, "error": s.error} for s in r.scores],
             }
             for r in results
         ],
@@ -65,20 +66,20 @@ def results_to_json(experiment: Experiment, results: Sequence[ExperimentResult])
 
 
 def results_to_csv(results: Sequence[ExperimentResult]) -> str:
-    """One row per example; inputs/outputs as JSON text; per evaluator key: score, comment, error."""
-    keys: list[str] = []
-    for r in results:
-        for s in r.scores:
-            if s.key not in keys:
-                keys.append(s.key)
+    """One row per example; inputs/outputs as JSON text; per score column (an evaluator key, or
+    `key · evaluator` when two evaluators wrote the key): score, comment, error."""
+    from tui.backend.core.score_columns import columns_of
+
+    columns = columns_of(results)
+    keys = columns.idents
     header = ["example_id", "inputs", "outputs", "reference_outputs", "error", "latency_ms"]
-    for key in keys:
-        header += [key, f"{key}.comment", f"{key}.error"]
+    for label in (columns.label(k) for k in keys):
+        header += [label, f"{label}.comment", f"{label}.error"]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
     for r in results:
-        by_key = {s.key: s for s in r.scores}
+        by_key = {s.ident: s for s in r.scores}
         row = [
             r.example_id,
             json.dumps(r.inputs, ensure_ascii=False, default=str),

@@ -28,8 +28,11 @@ def load_rule_evaluator(rule: Rule, timeout: float | None = None):
     if rule.kind == "llm":
         from evaluators.llm_judge import rule_judge
 
-        return _built(lambda: rule_judge(rule.llm or {}), f"Rule {rule.name!r}", rule.name, timeout)
-    return code_evaluator(rule.code or "", f"Rule {rule.name!r}", rule.name, timeout)
+        evaluator = _built(lambda: rule_judge(rule.llm or {}), f"Rule {rule.name!r}", rule.name, timeout)
+    else:
+        evaluator = code_evaluator(rule.code or "", f"Rule {rule.name!r}", rule.name, timeout)
+    evaluator.source = f"{RULE_PREFIX}{rule.name}"  # a rule named like a local function stays apart
+    return evaluator
 
 
 def code_evaluator(code: str, what: str, name: str, timeout: float | None = None):
@@ -101,13 +104,16 @@ def workspace_evaluator(backend, ev: WorkspaceEvaluator, timeout: float | None =
     if ev.type == "llm":
         from tui.backend.rules.hub_judge import workspace_llm_judge
 
-        return normalize(workspace_llm_judge(backend, ev), name=ev.name, timeout=timeout)
-    if not ev.runs_here:
+        evaluator = normalize(workspace_llm_judge(backend, ev), name=ev.name, timeout=timeout)
+    elif not ev.runs_here:
         raise errors.InvalidInput(f"{what} is {ev.kind_label}; evaltui can run Python code and LLM-prompt "
                                   "evaluators only.")
-    if not ev.code:
+    elif not ev.code:
         raise errors.InvalidInput(f"{what} has no code to run.")
-    return code_evaluator(ev.code, what, ev.name, timeout)
+    else:
+        evaluator = code_evaluator(ev.code, what, ev.name, timeout)
+    evaluator.source = f"{WORKSPACE_PREFIX}{ev.name}"
+    return evaluator
 
 
 def sample_rules(examples: Sequence[Example], rule_evaluators: Sequence[tuple[Rule, Any]], seed: int | None,

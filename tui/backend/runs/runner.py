@@ -12,7 +12,7 @@ The SDK does the scheduling (`aevaluate(..., blocking=False)` streams one row pe
   arrives (`active_run`), so a cancel or crash keeps what finished; otherwise the SDK uploads runs
   and feedback to an experiment whose URL is reported, and what arrived is checked (`settle`);
 * progress events (`core.events`) for the CLI and the app; cancel, retry of failed examples,
-  and re-scoring of stored runs without re-running the target.
+  resume of never-run ones (`rerun`), and re-scoring of stored runs without re-running the target.
 """
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ from tui.backend.runs.active_run import ActiveRun, sdk_key
 from tui.backend.runs.gc_hold import holding_full_gc
 from tui.backend.runs.judge_cache_scope import judge_cache_delta, reset_judge_cache, use_judge_cache
 from tui.backend.runs.options import RunError, RunOptions, prepare_run
+from tui.backend.runs.rerun import RerunKind, never_run, new_rule_seed, plan_rerun, planned_selection
 from tui.backend.runs.rules_local import load_rule_evaluator, rules_for_dataset, sample_rules
 from tui.backend.runs.settle import check_uploads, finish_without_rows, settle
 from tui.backend.runs.specs import EvaluatorSpec, load_evaluators, spec_label
 from tui.backend.runs.summary import summarize
-from tui.backend.runs.targets import LoadedTarget, load_target
+from tui.backend.runs.targets import LoadedTarget
 from tui.backend.runs.upload_check import SendFailures
 
 __all__ = ["RunError", "RunOptions", "Runner", "load_rule_evaluator", "summarize"]
@@ -116,6 +117,7 @@ class Runner:
             sink(RunFailed(str(exc)))
             raise
         rule_evaluators = [(r, load_rule_evaluator(r, options.timeout)) for r in rules] if self.runs_rules else []
+        rule_seed = options.rule_seed if options.rule_seed is not None else new_rule_seed()
         metadata = {
             **options.metadata,
             "evaltui": True,
@@ -125,6 +127,8 @@ class Runner:
             "timeout": options.timeout,
             "rules": [r.name for r in rules],
             "rules_run_by": self.rules_run_by,
+            "rule_seed": rule_seed,  # a retry or a resume replays the rule draw
+            **planned_selection(options.limit, options.example_ids),  # what a resume completes
             **owner_metadata(),  # a run whose process dies is found and marked interrupted
         }
         experiment = None  # traced: the SDK creates the experiment
@@ -132,7 +136,7 @@ class Runner:
             name = f"{options.prefix}-{uuid.uuid4().hex[:8]}"
             experiment = self.backend.create_experiment(name, dataset.id, metadata)
         return await self._execute(
-            experiment, examples, target, evaluators, rule_evaluators, options.rule_seed,
+            experiment, examples, target, evaluators, rule_evaluators, rule_seed,
             options.max_concurrency, sink, rules=rules, prefix=options.prefix, metadata=metadata,
             dataset_id=dataset.id,
         )
@@ -140,36 +144,38 @@ class Runner:
     # -- retry / rescore --------------------------------------------------------------------
 
     @holding_full_gc
-    async def retry_failed(self, experiment_id: str, sink: ProgressSink = null_sink, *,
-                           target: Any = None, evaluators: Sequence[EvaluatorSpec] | None = None,
-                           max_concurrency: int | None = None, timeout: float | None = None,
-                           rule_seed: int | None = None) -> Experiment:
+    async def retry_failed(self, experiment_id: str, sink: ProgressSink = null_sink, **overrides: Any) -> Experiment:
         """Re-run target and evaluators on the examples whose target failed or that have evaluator errors.
 
-        Target and evaluators default to those stored with the experiment. Results replace the
-        failed rows of the same experiment.
+        Target and evaluators default to those stored with the experiment (`overrides`: target,
+        evaluators, max_concurrency, timeout, rule_seed). Results replace the failed rows of the
+        same experiment; the other rows stay.
         """
+        return await self._rerun(experiment_id, "retry", sink, overrides)
+
+    @holding_full_gc
+    async def resume(self, experiment_id: str, sink: ProgressSink = null_sink, **overrides: Any) -> Experiment:
+        """Run the examples of the experiment's selection that never ran (a cancel, a crash), into
+        the same experiment; the stored rows stay. Same `overrides` as `retry_failed`."""
+        return await self._rerun(experiment_id, "resume", sink, overrides)
+
+    async def _rerun(self, experiment_id: str, kind: RerunKind, sink: ProgressSink,
+                     overrides: dict[str, Any]) -> Experiment:
         self._cancel_requested = False
         try:
-            experiment = self.backend.get_experiment(experiment_id)
-            meta = experiment.metadata or {}
-            loaded_target = load_target(target if target is not None else meta.get("target") or "")
-            specs = evaluators if evaluators is not None else meta.get("evaluators") or []
-            timeout = timeout if timeout is not None else meta.get("timeout")
-            loaded = load_evaluators(specs, timeout)
-            stored = self.backend.list_results(experiment.id)
-            failed_ids = {r.example_id for r in stored if r.error or any(s.error for s in r.scores)}
-            examples = [ex for ex in self.backend.list_examples(experiment.dataset_id) if ex.id in failed_ids]
+            plan = plan_rerun(self.backend, experiment_id, kind, **overrides)
         except errors.EvaltuiError as exc:
             sink(RunFailed(str(exc), experiment_id))
             raise
+        experiment = plan.experiment
+        if not plan.examples:
+            return finish_without_rows(experiment, plan.stored, sink, never_run(plan.planned, plan.stored))
         rules = rules_for_dataset(self.backend, experiment.dataset_id) if self.runs_rules else []
-        rule_evaluators = [(r, load_rule_evaluator(r, timeout)) for r in rules]
-        concurrency = max_concurrency or int(meta.get("max_concurrency") or 4)
-        if not examples:
-            return finish_without_rows(experiment, stored, sink)
-        return await self._execute(experiment, examples, loaded_target, loaded, rule_evaluators, rule_seed,
-                                   concurrency, sink, rules=rules, prior=stored, dataset_id=experiment.dataset_id)
+        rule_evaluators = [(r, load_rule_evaluator(r, plan.timeout)) for r in rules]
+        drawn = sample_rules(plan.planned, rule_evaluators, plan.rule_seed, sdk_key)
+        return await self._execute(experiment, plan.examples, plan.target, plan.evaluators, rule_evaluators,
+                                   plan.rule_seed, plan.max_concurrency, sink, rules=rules, prior=plan.stored,
+                                   dataset_id=experiment.dataset_id, drawn=drawn, planned=plan.planned)
 
     @holding_full_gc
     async def rescore(self, experiment_id: str, evaluators: Sequence[EvaluatorSpec],
@@ -206,12 +212,14 @@ class Runner:
                        max_concurrency: int, sink: ProgressSink, *, rules: list[Rule],
                        prefix: str | None = None, metadata: dict | None = None,
                        dataset_id: str | None = None,
-                       prior: list[ExperimentResult] | None = None) -> Experiment:
+                       prior: list[ExperimentResult] | None = None, drawn: dict[str, tuple] | None = None,
+                       planned: list[Example] | None = None) -> Experiment:
         from langsmith import aevaluate
 
         sdk_glue.quiet_sdk()
-        active = self._active_run(experiment.id if experiment else "", examples, evaluators, sink,
-                                  extras=sample_rules(examples, rule_evaluators, rule_seed, sdk_key))
+        if drawn is None:
+            drawn = sample_rules(examples, rule_evaluators, rule_seed, sdk_key)
+        active = self._active_run(experiment.id if experiment else "", examples, evaluators, sink, extras=drawn)
         kwargs: dict[str, Any] = {
             "data": [sdk_glue.to_sdk_example(ex) for ex in examples],
             "evaluators": [sdk_glue.make_sdk_evaluator(active)],
@@ -230,7 +238,7 @@ class Runner:
             kwargs["metadata"] = metadata
         return await self._stream(
             lambda: aevaluate(active.wrap_target(target), **kwargs), active, experiment, len(examples),
-            sink, rules=rules, prior=prior, dataset_id=dataset_id,
+            sink, rules=rules, prior=prior, dataset_id=dataset_id, planned=planned or examples,
         )
 
     async def _rescore_stored(self, experiment: Experiment, stored: list[ExperimentResult], evaluators: list,
@@ -274,7 +282,8 @@ class Runner:
 
     async def _stream(self, start: Callable, active: ActiveRun, experiment: Experiment | None, total: int,
                       sink: ProgressSink, *, rules: list[Rule], prior: list[ExperimentResult] | None = None,
-                      dataset_id: str | None = None, finish_status: str | None = None) -> Experiment:
+                      dataset_id: str | None = None, finish_status: str | None = None,
+                      planned: Sequence[Example] = ()) -> Experiment:
         """Start the SDK pass, consume its rows, and settle the experiment whatever happens."""
         traced = self.traces_runs
         with self._lock:
@@ -350,7 +359,7 @@ class Runner:
             finally:
                 send_failures.__exit__(None, None, None)
         settled = settle(self.backend, experiment, active, status, failure, total, sink, prior, finish_status,
-                         upload_check)
+                         upload_check, planned)
         if external_cancel:
             raise asyncio.CancelledError()
         if failure is not None and experiment is None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from tui.backend.core.models import Example, Experiment, ExperimentResult, Score
+from tui.backend.core.models import EVALUATOR_INFO_KEY, Example, Experiment, ExperimentResult, Score
 
 _OFFLINE_API_URL = "http://127.0.0.1:9"  # discard port: a stray request fails at once, offline
 
@@ -156,11 +156,14 @@ def stored_runs(rows: Sequence[ExperimentResult], sdk_examples: Sequence[Any], s
 # -- evaluator results ------------------------------------------------------------------------
 
 
-def sdk_result(result: dict) -> dict:
-    """An `evaluators.normalize` result as an SDK evaluation result; an error keeps its message."""
+def sdk_result(result: dict, source: str = "") -> dict:
+    """An `evaluators.normalize` result as an SDK evaluation result; an error keeps its message,
+    `source` (the evaluator that gave it) travels as `evaluator_info`."""
     out = {"key": result["key"], "score": result.get("score"), "comment": result.get("comment")}
     if result.get("error"):
         out["extra"] = {"error": True, "error_message": result["error"]}
+    if source:
+        out["evaluator_info"] = {EVALUATOR_INFO_KEY: source}
     return out
 
 
@@ -169,7 +172,8 @@ def score_from_sdk(res: Any) -> Score:
     error = None
     if extra.get("error"):
         error = extra.get("error_message") or getattr(res, "comment", None) or "evaluator error"
-    return Score(key=res.key, score=res.score, comment=res.comment, error=error)
+    source = (getattr(res, "evaluator_info", None) or {}).get(EVALUATOR_INFO_KEY) or ""
+    return Score(key=res.key, score=res.score, comment=res.comment, error=error, evaluator=source)
 
 
 class ExampleScorer(Protocol):

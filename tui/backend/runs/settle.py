@@ -3,6 +3,7 @@ experiment, and emit the one final event (`RunFinished`, `RunCancelled` or `RunF
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -15,7 +16,7 @@ from tui.backend.core.events import (
     RunFinished,
     UploadVerifying,
 )
-from tui.backend.core.models import Experiment, ExperimentResult
+from tui.backend.core.models import Example, Experiment, ExperimentResult
 from tui.backend.runs.active_run import ActiveRun
 from tui.backend.runs.summary import summarize
 from tui.backend.runs.upload_check import SendFailures
@@ -27,12 +28,12 @@ def check_uploads(backend, experiment_id: str, active: ActiveRun, send_failures:
 
     Returns counts entries (`UploadCheck.as_counts`): `upload_status` verified / pending /
     missing / unverified, with the example ids (`upload_missing_runs`, `upload_pending_runs`)
-    and `"<example id>:<key>"` scores still absent.
+    and `"<example id>:<key>"` scores still absent (`<key> · <evaluator>` when an evaluator is known).
     """
     verify = getattr(backend, "verify_uploads", None)
     if verify is None:
         return {}
-    expected = {ex_id: {s.key for s in r.scores} for ex_id, r in active.finished.items()}
+    expected = {ex_id: {s.ident for s in r.scores} for ex_id, r in active.finished.items()}
 
     def on_wait(visible: int, total: int, waited: float, limit: float) -> None:
         sink(UploadVerifying(visible, total, waited, limit))
@@ -43,8 +44,10 @@ def check_uploads(backend, experiment_id: str, active: ActiveRun, send_failures:
 
 def settle(backend, experiment: Experiment | None, active: ActiveRun, status: str, failure: str | None,
            total: int, sink: ProgressSink, prior: list[ExperimentResult] | None,
-           keep_status: str | None = None, upload_check: dict[str, Any] | None = None) -> Experiment:
-    """Write what finished, mark the experiment, and emit the final event."""
+           keep_status: str | None = None, upload_check: dict[str, Any] | None = None,
+           planned: Sequence[Example] = ()) -> Experiment:
+    """Write what finished, mark the experiment, and emit the final event. `planned`: the examples
+    the experiment is meant to cover; those still without a row are counted as `never_run`."""
     flush_error = None
     if active.record:
         try:
@@ -58,6 +61,8 @@ def settle(backend, experiment: Experiment | None, active: ActiveRun, status: st
     merged.update(active.finished)
     summary, counts = summarize(merged.values())
     counts["finished_now"] = len(active.finished)
+    if planned:
+        counts["never_run"] = sum(1 for ex in planned if ex.id not in merged)
     if active.cache_calls:
         counts["judge_cache"] = active.cache_calls
     counts.update(upload_check or {})
@@ -80,9 +85,13 @@ def settle(backend, experiment: Experiment | None, active: ActiveRun, status: st
     return final
 
 
-def finish_without_rows(experiment: Experiment, stored: list[ExperimentResult], sink: ProgressSink) -> Experiment:
-    """Nothing to run (no failed example to retry, no stored run to re-score): report what is stored."""
+def finish_without_rows(experiment: Experiment, stored: list[ExperimentResult], sink: ProgressSink,
+                        unrun: Sequence[Example] = ()) -> Experiment:
+    """Nothing to run (no failed example to retry, none left to resume, no stored run to re-score):
+    report what is stored, and how many examples never ran (`never_run`: a resume would run them)."""
     summary, counts = summarize(stored)
+    counts["finished_now"] = 0
+    counts["never_run"] = len(unrun)
     sink(ExperimentStarted(experiment.id, experiment.name, 0, experiment.url, experiment.dataset_id))
     sink(RunFinished(experiment.id, experiment.status, summary, counts))
     return experiment

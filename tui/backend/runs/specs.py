@@ -27,6 +27,7 @@ def load_evaluators(specs: Sequence[EvaluatorSpec], timeout: float | None = None
     for spec in specs:
         if isinstance(spec, NormalizedEvaluator):
             loaded.append(normalize(spec.fn, name=spec.name, timeout=timeout or spec.timeout))
+            loaded[-1].source = spec.source
         elif isinstance(spec, str):
             fn, name = _load_evaluator_spec(spec)
             loaded.append(_normalize_or_fail(fn, name, timeout, spec))

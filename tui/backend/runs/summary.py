@@ -1,5 +1,6 @@
-"""The one summary of an experiment's rows: per evaluator key the mean score (bools count 1/0),
-how many numeric scores and errors it has, plus the number of rows and target errors.
+"""The one summary of an experiment's rows: per score column (an evaluator key, or `key · evaluator`
+when two evaluators write one key: `core.score_columns`) the mean score (bools count 1/0), how many
+numeric scores and errors it has, plus the number of rows and target errors.
 
 `ScoreTally` folds rows one at a time (and can take one back out, for a row that is replaced),
 so the same arithmetic serves a finished experiment (`summarize`), the runner pane's running means
@@ -14,6 +15,7 @@ from typing import Any
 
 from tui.backend.core.events import ExperimentStarted
 from tui.backend.core.models import ExperimentResult, numeric_score
+from tui.backend.core.score_columns import ScoreColumns
 
 #: The `first_errors` key of a target failure (evaluator keys name the others).
 TARGET_KEY = "target"
@@ -22,16 +24,22 @@ TARGET_KEY = "target"
 class ScoreTally:
     """Running counts over experiment rows; `add(row)` / `add(row, -1)` keep them up to date."""
 
-    __slots__ = ("examples", "target_errors", "evaluator_errors", "sums", "first_errors")
+    __slots__ = ("examples", "target_errors", "evaluator_errors", "sums", "columns", "_first_errors")
 
     def __init__(self) -> None:
         self.examples = 0
         self.target_errors = 0
         self.evaluator_errors = 0
-        #: key -> [sum of numeric scores, number of numeric scores, number of errors]
+        #: `Score.ident` -> [sum of numeric scores, number of numeric scores, number of errors]
         self.sums: dict[str, list[float]] = {}
-        #: the first error message seen per evaluator key (`TARGET_KEY` for the target), in order seen
-        self.first_errors: dict[str, str] = {}
+        self.columns = ScoreColumns()
+        #: the first error message seen per score ident (`TARGET_KEY` for the target), in order seen
+        self._first_errors: dict[str, str] = {}
+
+    @property
+    def first_errors(self) -> dict[str, str]:
+        """The first error per column label (`TARGET_KEY` for the target), in the order seen."""
+        return {self.columns.label(k) if k != TARGET_KEY else k: v for k, v in self._first_errors.items()}
 
     def add(self, result: ExperimentResult, sign: int = 1) -> None:
         """Fold one row in (`sign=1`) or back out (`sign=-1`); first errors are only ever added."""
@@ -39,17 +47,19 @@ class ScoreTally:
         if result.error:
             self.target_errors += sign
             if sign > 0:
-                self.first_errors.setdefault(TARGET_KEY, result.error)
+                self._first_errors.setdefault(TARGET_KEY, result.error)
         sums = self.sums
         for score in result.scores:
-            entry = sums.get(score.key)
+            ident = score.ident
+            entry = sums.get(ident)
             if entry is None:
-                entry = sums[score.key] = [0.0, 0.0, 0.0]
+                entry = sums[ident] = [0.0, 0.0, 0.0]
+                self.columns.add(score)
             if score.error:
                 entry[2] += sign
                 self.evaluator_errors += sign
                 if sign > 0:
-                    self.first_errors.setdefault(score.key, score.error)
+                    self._first_errors.setdefault(ident, score.error)
                 continue
             value = numeric_score(score.score)
             if value is not None:
@@ -59,20 +69,24 @@ class ScoreTally:
     def clear(self) -> None:
         self.__init__()
 
+    def _labelled(self) -> list[tuple[str, list[float]]]:
+        label = self.columns.label
+        return sorted((label(ident), entry) for ident, entry in self.sums.items())
+
     def means(self) -> dict[str, tuple[float | None, int, int]]:
-        """Per key, sorted: `(mean or None, numeric scores, errors)`."""
-        return {k: ((s / n) if n else None, int(n), int(e)) for k, (s, n, e) in sorted(self.sums.items())}
+        """Per column label, sorted: `(mean or None, numeric scores, errors)`."""
+        return {k: ((s / n) if n else None, int(n), int(e)) for k, (s, n, e) in self._labelled()}
 
     def summary(self) -> dict[str, float | None]:
-        """Per key, sorted: the mean score, or None when the key has no numeric score."""
-        return {k: (s / n if n else None) for k, (s, n, _) in sorted(self.sums.items())}
+        """Per column label, sorted: the mean score, or None when the column has no numeric score."""
+        return {k: (s / n if n else None) for k, (s, n, _) in self._labelled()}
 
     def counts(self) -> dict[str, Any]:
         return {
             "examples": self.examples,
             "target_errors": self.target_errors,
             "evaluator_errors": self.evaluator_errors,
-            "keys": {k: {"n": int(n), "errors": int(e)} for k, (_, n, e) in sorted(self.sums.items())},
+            "keys": {k: {"n": int(n), "errors": int(e)} for k, (_, n, e) in self._labelled()},
         }
 
 
@@ -113,7 +127,7 @@ class RunStats:
 
     @property
     def sums(self) -> dict[str, list[float]]:
-        """key -> [sum, n, errors] of the shown rows (`ScoreTally.sums`)."""
+        """`Score.ident` -> [sum, n, errors] of the shown rows (`ScoreTally.sums`)."""
         return self.tally.sums
 
     def begin(self, event: ExperimentStarted, now: float, keep_rows: bool) -> None:

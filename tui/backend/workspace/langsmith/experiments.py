@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tui.backend.core import errors
-from tui.backend.core.models import Experiment, ExperimentResult, Score
+from tui.backend.core.models import EVALUATOR_INFO_KEY, Experiment, ExperimentResult, Score
 from tui.backend.core.run_owner import INTERRUPTED, owner_gone
 from tui.backend.runs.upload_check import OnWait, UploadCheck, wait_for_uploads
 from tui.backend.workspace.langsmith.client import LangSmithSession
@@ -28,6 +28,13 @@ def _feedback_error(fb: dict) -> str | None:
     if not (extra.get("error") or fb.get("error")):
         return None
     return extra.get("error_message") or fb.get("comment") or "evaluator error"
+
+
+def _feedback_evaluator(fb: dict) -> str:
+    """The evaltui evaluator that wrote a feedback ("" when another tool or a server rule did)."""
+    metadata = (fb.get("feedback_source") or {}).get("metadata") or {}
+    value = metadata.get(EVALUATOR_INFO_KEY) if isinstance(metadata, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def _first_line(error: str | None) -> str | None:
@@ -49,7 +56,8 @@ def _result(experiment_id: str, run: dict, feedback: list[dict], references: dic
         reference_outputs=references.get(example_id, {}),
         error=_first_line(run.get("error")),
         scores=tuple(
-            Score(key=fb.get("key", ""), score=fb.get("score"), comment=fb.get("comment"), error=_feedback_error(fb))
+            Score(key=fb.get("key", ""), score=fb.get("score"), comment=fb.get("comment"), error=_feedback_error(fb),
+                  evaluator=_feedback_evaluator(fb))
             for fb in feedback
         ),
         latency_ms=(end - start).total_seconds() * 1000 if start and end else None,
@@ -119,6 +127,7 @@ class LangSmithExperiments(LangSmithSession):
                     # As aevaluate writes them: the read schema has no `error`, only `extra`.
                     error=True if score.error else None,
                     extra={"error": True, "error_message": score.error} if score.error else None,
+                    source_info={EVALUATOR_INFO_KEY: score.evaluator} if score.evaluator else None,
                     trace_id=run_id,
                     session_id=result.experiment_id,
                     start_time=now,
@@ -215,14 +224,17 @@ class LangSmithExperiments(LangSmithSession):
     ) -> dict[str, list[str]]:
         """Compare what the server has for an experiment with what the run produced.
 
-        `expected` maps example id -> evaluator keys scored for it. Returns
+        `expected` maps example id -> the scores given to it (`Score.ident`: key and evaluator). Returns
         `{"runs": [example ids without a run], "scores": ["<example id>:<key>", ...]}`.
         """
         stored = self._root_runs(experiment_id)  # no reference outputs needed here
         feedback = self._feedback_of([r["id"] for r in stored])
         # A run whose closing PATCH was lost has neither outputs nor an error: its result is not there.
         runs = {
-            str(r.get("reference_example_id") or ""): {fb.get("key", "") for fb in feedback.get(str(r["id"]), [])}
+            str(r.get("reference_example_id") or ""): {
+                Score(fb.get("key", ""), None, evaluator=_feedback_evaluator(fb)).ident
+                for fb in feedback.get(str(r["id"]), [])
+            }
             for r in stored if r.get("outputs") is not None or r.get("error") is not None
         }
         missing_runs = sorted(ex for ex in expected if ex not in runs)

@@ -1,5 +1,5 @@
 """Experiments of the local workspace: one row each, their results (upserted by example) and the
-scores of every result (upserted by key; `is_bool` keeps bools apart from 0 / 1)."""
+scores of every result (upserted by key and evaluator; `is_bool` keeps bools apart from 0 / 1)."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ _UPSERT_RESULT = (
     "error = excluded.error, latency_ms = excluded.latency_ms, recorded_at = excluded.recorded_at"
 )
 _UPSERT_SCORE = (
-    "INSERT INTO scores (experiment_id, example_id, key, score, is_bool, comment, error, position) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (experiment_id, example_id, key) DO UPDATE SET score = excluded.score, "
+    "INSERT INTO scores (experiment_id, example_id, key, evaluator, score, is_bool, comment, error, position) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (experiment_id, example_id, key, evaluator) DO UPDATE SET score = excluded.score, "
     "is_bool = excluded.is_bool, comment = excluded.comment, error = excluded.error, "
     "position = excluded.position"
 )
@@ -60,10 +60,11 @@ def _score_value(score: float | bool | None) -> tuple[Any, int]:
 
 def _scores_by_example(rows: Iterable[Sequence[Any]]) -> dict[str, list[Score]]:
     scores: dict[str, list[Score]] = {}
-    for example_id, key, value, is_bool, comment, error in rows:
+    for example_id, key, evaluator, value, is_bool, comment, error in rows:
         if is_bool and value is not None:
             value = bool(value)
-        scores.setdefault(example_id, []).append(Score(key=key, score=value, comment=comment, error=error))
+        scores.setdefault(example_id, []).append(
+            Score(key=key, score=value, comment=comment, error=error, evaluator=evaluator))
     return scores
 
 
@@ -93,7 +94,7 @@ class LocalExperiments(LocalStore):
         return self.get_experiment(experiment_id)
 
     def record_results(self, results: Iterable[ExperimentResult]) -> None:
-        """Upsert a batch of rows (and their scores, by key) in one transaction."""
+        """Upsert a batch of rows in one transaction; each row's scores replace those it had."""
         batch = list(results)
         if not batch:
             return
@@ -105,7 +106,7 @@ class LocalExperiments(LocalStore):
             for r in batch
         ]
         score_rows = [
-            (r.experiment_id, r.example_id, s.key, *_score_value(s.score), s.comment, s.error, i)
+            (r.experiment_id, r.example_id, s.key, s.evaluator or "", *_score_value(s.score), s.comment, s.error, i)
             for r in batch
             for i, s in enumerate(r.scores)
         ]
@@ -113,6 +114,10 @@ class LocalExperiments(LocalStore):
         with self._write() as conn:
             _check_experiments_exist(conn, experiment_ids)
             conn.executemany(_UPSERT_RESULT, result_rows)
+            # A row recorded again (retry, re-score) brings its whole set of scores: one that is
+            # not in it any more (a rule not drawn this time, on outputs that changed) goes.
+            conn.executemany("DELETE FROM scores WHERE experiment_id = ? AND example_id = ?",
+                             [(r.experiment_id, r.example_id) for r in batch])
             conn.executemany(_UPSERT_SCORE, score_rows)
             conn.executemany(
                 "UPDATE experiments SET example_count = "
@@ -172,8 +177,8 @@ class LocalExperiments(LocalStore):
                 (experiment_id,),
             ).fetchall()
             scores = conn.execute(
-                "SELECT example_id, key, score, is_bool, comment, error FROM scores "
-                "WHERE experiment_id = ? ORDER BY example_id, position, key",
+                "SELECT example_id, key, evaluator, score, is_bool, comment, error FROM scores "
+                "WHERE experiment_id = ? ORDER BY example_id, position, key, evaluator",
                 (experiment_id,),
             ).fetchall()
             return rows, scores

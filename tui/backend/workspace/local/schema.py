@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA_V1 = """
 CREATE TABLE datasets (
@@ -126,5 +126,29 @@ def _to_v3(conn: sqlite3.Connection) -> None:
             insert_prompt(conn, handle, manifest)
 
 
+# A score is its key *and* the evaluator that gave it: two evaluators writing one key are two scores
+# (they overwrote each other under the v1 key). Rows from before keep evaluator ''.
+SCHEMA_V4 = """
+CREATE TABLE scores_v4 (
+    experiment_id TEXT NOT NULL,
+    example_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    evaluator TEXT NOT NULL DEFAULT '',
+    score,
+    is_bool INTEGER NOT NULL DEFAULT 0,
+    comment TEXT,
+    error TEXT,
+    position INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (experiment_id, example_id, key, evaluator),
+    FOREIGN KEY (experiment_id, example_id) REFERENCES results(experiment_id, example_id) ON DELETE CASCADE
+);
+INSERT INTO scores_v4 (experiment_id, example_id, key, score, is_bool, comment, error, position)
+    SELECT experiment_id, example_id, key, score, is_bool, comment, error, position FROM scores;
+DROP TABLE scores;
+ALTER TABLE scores_v4 RENAME TO scores;
+"""
+
 #: Version n -> the step to n + 1: an SQL script (statements split on ";") or a function.
-MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {0: SCHEMA_V1, 1: SCHEMA_V2, 2: _to_v3}
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
+    0: SCHEMA_V1, 1: SCHEMA_V2, 2: _to_v3, 3: SCHEMA_V4,
+}
