@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from tui.backend.core.errors import InvalidInput
-from tui.backend.source.functions import LocalFunction
+from tui.backend.source.functions import BrokenFile, LocalFunction
 from tui.screens.main_messages import (
     DatasetsLoaded,
     ExamplesPageLoaded,
@@ -101,8 +101,10 @@ class WorkspaceLoading:
 
     @reports_failure("Could not read the file")
     def _read_source(self, function: LocalFunction) -> str | None:
+        # A file that is not UTF-8 is still shown (bad bytes as U+FFFD) next to its error.
+        errors = "replace" if isinstance(function, BrokenFile) else "strict"
         try:
-            return function.path.read_text(encoding="utf-8")
+            return function.path.read_text(encoding="utf-8", errors=errors)
         except (OSError, UnicodeDecodeError) as err:
             raise InvalidInput(f"Could not read {function.path}: {err}.") from None
 
@@ -136,7 +138,12 @@ class WorkspaceLoading:
             return
         if isinstance(selected, LocalFunction):
             same = next((f for f in event.functions if f.key == selected.key), None)
-            if same is not None and same != selected:  # its file changed: show it as it is now
+            if same is None:  # its file broke, or was mended: its first row now, when the cursor is not here
+                same = next((f for f in event.functions if f.path == selected.path), None)
+                if same is not None and self.evaluators.selection_under_cursor() is None:
+                    self._select_local(same)
+                    return
+            elif same != selected:  # its file changed: show it as it is now
                 self._select_local(same)
                 return
         self._follow_cursor()
@@ -155,6 +162,9 @@ class WorkspaceLoading:
     def on_source_loaded(self, event: SourceLoaded) -> None:
         if self.selected == event.function:
             f = event.function
+            if isinstance(f, BrokenFile):
+                self.source.show_file(f.path, event.text, None, f.lineno, f.problem)
+                return
             rule = self.evaluators.rule_named(f.name)
             note = None
             if rule is not None and not rule.is_python:

@@ -36,6 +36,9 @@ class RuleActions:
     def _selected_function(self, verb: str) -> LocalFunction | None:
         sel = self.selected
         if isinstance(sel, LocalFunction):
+            if (blocked := sel.why_not(verb)) is not None:  # a file that does not parse: what to fix first
+                self.notify(blocked, severity="warning")
+                return None
             return sel
         if isinstance(sel, Rule):
             fn = self.evaluators.local_named(sel.name)
@@ -242,4 +245,6 @@ class RuleActions:
         fn = self._selected_function("test")
         if fn is None:
             return
-        self.app.push_screen(TestModal(fn.path, fn.name, names, current.name if current else None))
+        modal = TestModal(fn.path, fn.name, names, current.name if current else None)
+        self.remember_test(fn, modal)  # after an edit (key e) this test runs again
+        self.app.push_screen(modal)

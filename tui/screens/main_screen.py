@@ -30,6 +30,7 @@ from tui.backend.core.models import Rule, WorkspaceEvaluator
 from tui.backend.source.functions import LocalFunction
 from tui.modals.error_modal import ErrorModal
 from tui.modals.example_modal import ExampleModal
+from tui.screens.main_editor import EditorActions
 from tui.screens.main_loading import WorkspaceLoading
 from tui.screens.main_messages import BackendFailed, BackendOpened, ConnectionChecked, OperationFailed
 from tui.screens.main_rule_actions import RuleActions
@@ -45,7 +46,7 @@ from tui.widgets.source_viewer import SourceViewer
 from tui.widgets.status_bar import StatusBar
 
 # Letter keys stand for global actions; a focused text widget gets to keep its letters.
-LETTER_ACTIONS = frozenset({"upload", "replace", "delete", "test", "refresh", "toggle_maximize"})
+LETTER_ACTIONS = frozenset({"upload", "replace", "delete", "test", "edit", "refresh", "toggle_maximize"})
 
 ERROR_REPEAT_S = 10.0  # the same error message within this many seconds is shown once
 
@@ -66,7 +67,7 @@ PANE_KEYS = {
 }
 
 
-class MainScreen(WorkspaceLoading, RuleActions, EvaluatorFilesWatch, Screen):
+class MainScreen(WorkspaceLoading, RuleActions, EditorActions, EvaluatorFilesWatch, Screen):
     """Evaluators, datasets, source, examples and the runner's place, with a status bar."""
 
     AUTO_FOCUS = "#local-table"
@@ -79,6 +80,8 @@ class MainScreen(WorkspaceLoading, RuleActions, EvaluatorFilesWatch, Screen):
         Binding("d", "delete", "Delete", id="main.delete", tooltip="Delete the selected uploaded rule"),
         Binding("t", "test", "Test", id="main.test",
                 tooltip="Score known-good and known-bad pairs with the selected function"),
+        Binding("e", "edit", "Edit", id="main.edit",
+                tooltip="Open the selected function in $VISUAL / $EDITOR at its line; read it again on return"),
         Binding("n", "new_evaluator", "New", id="main.new",
                 tooltip="Create a new evaluator file from a template (Method 1, Method 2, LLM judge)"),
         Binding("slash", "filter", "Filter", id="main.filter", tooltip="Filter the focused list"),

@@ -3,7 +3,7 @@ middle, the workspace's evaluators (code and LLM, read-only) below."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,12 +101,14 @@ class FittedTable(FixedColumnsTable):
                 break
         return tuple(shown)
 
-    def show_rows(self, rows: Iterable[tuple[str, tuple]]) -> None:
+    def show_rows(self, rows: Iterable[tuple[str, tuple]],
+                  successor: Callable[[str], str | None] | None = None) -> None:
         """Replace the rows: `(key, cells)` with one cell per column of `all_columns`.
 
         A refresh (after an upload, replace or delete) is no new highlight: the cursor stays on
-        the row it was on (or on the row that took its place); only a row that changed under the
-        cursor is announced, and the pane listens only to the table the user works in.
+        the row it was on (or on the row `successor` names for it, or the row that took its place);
+        only a row that changed under the cursor is announced, and the pane listens only to the
+        table the user works in.
         """
         first = not self._rows
         before = self._cursor_key() if self.row_count else None
@@ -119,7 +121,10 @@ class FittedTable(FixedColumnsTable):
             self._draw(columns=False)
             keys = [key for key, _ in self._rows]
             if keys:
-                self.move_cursor(row=keys.index(before) if before in keys else min(index, len(keys) - 1),
+                stay = before
+                if stay is not None and stay not in keys and successor is not None:
+                    stay = successor(stay) or stay
+                self.move_cursor(row=keys.index(stay) if stay in keys else min(index, len(keys) - 1),
                                  animate=False)
         after = self._cursor_key() if self.row_count else None
         if after is not None and after != before:
@@ -289,13 +294,17 @@ class EvaluatorsPane(Vertical):
         )
 
     def _render_local(self) -> None:
-        shown = [f for f in self._local if _matches(self._filter, f.name, f.path.name, f.kind, f.sync)]
-        if self._unchanged("local", tuple((f.key, f.name, f.kind, f.sync, f.path) for f in shown)):
+        shown = [f for f in self._local if _matches(self._filter, f.name, f.path.name, f.kind, f.state)]
+        if self._unchanged("local", tuple((f.key, f.name, f.kind, f.state, f.path) for f in shown)):
             return
+
+        def same_file(key: str) -> str | None:  # a file that broke or was mended: the cursor stays in it
+            return next((f.key for f in shown if key.startswith(f"{f.path}::")), None)
+
         self.query_one("#local-table", FittedTable).show_rows(
-            (f.key, (_name(f.name), f.kind, Text(f.sync, style=_SYNC_STYLE.get(f.sync, "")),
-                     _name(f.path.name)))
-            for f in shown
+            ((f.key, (_name(f.name), f.kind, _name(f.state, _SYNC_STYLE.get(f.sync, "")), _name(f.path.name)))
+             for f in shown),
+            successor=same_file,
         )
 
     def _render_workspace(self) -> None:

@@ -10,7 +10,7 @@ from tui.backend.core.errors import EvaluatorLoadError
 from tui.backend.core.models import Rule
 from tui.backend.source.ast_names import LLM_CALL_ATTRS, first_line, imported_modules, is_import, is_llm_module
 from tui.backend.source.bundle import bundle_for_upload
-from tui.backend.source.functions import FunctionInfo, LocalFunction, SyncState
+from tui.backend.source.functions import BrokenFile, FunctionInfo, LocalFunction, SyncState
 from tui.backend.source.parse import parse_evaluator_file, signature_of_node
 from tui.backend.source.slice import ModuleSlice, compute_slice
 
@@ -53,33 +53,54 @@ def uses_llm(slc: ModuleSlice) -> bool:
 def find_evaluators(directory: Path) -> tuple[list[tuple[Path, FunctionInfo]], list[str]]:
     """The evaluator functions of `directory/*.py` (by AST, nothing executed) and a message for
     each file that could not be read. Files and functions named `_…` are helpers, not evaluators."""
+    found, broken = read_folder(directory)
+    return found, [f.detail for f in broken]
+
+
+def read_folder(directory: Path) -> tuple[list[tuple[Path, FunctionInfo]], list[BrokenFile]]:
+    """`find_evaluators` with each file that cannot be read or parsed as a `BrokenFile`."""
     found: list[tuple[Path, FunctionInfo]] = []
-    problems: list[str] = []
+    broken: list[BrokenFile] = []
     if not directory.is_dir():
-        return found, problems
+        return found, broken
     for path in sorted(p for p in directory.glob("*.py") if not p.name.startswith("_")):
         try:
             infos = list_functions(path)
         except EvaluatorLoadError as err:
-            problems.append(str(err))
+            broken.append(broken_file(path, err))
             continue
         found.extend((path, info) for info in infos
                      if info.signature is not None and not info.name.startswith("_"))
-    return found, problems
+    return found, broken
+
+
+def broken_file(path: Path, err: EvaluatorLoadError) -> BrokenFile:
+    """The row of a file that did not parse: its error's line and a short message for the list."""
+    cause = err.__cause__
+    if isinstance(cause, SyntaxError) and cause.lineno:
+        return BrokenFile.of(path, cause.msg, str(err), cause.lineno)
+    if isinstance(cause, UnicodeDecodeError):
+        line = cause.object.count(b"\n", 0, cause.start) + 1
+        return BrokenFile.of(path, f"not {cause.encoding.upper()} text", str(err), line, is_syntax_error=False)
+    short = str(err).removeprefix(f"{path}: ").removeprefix(f"{path} ").rstrip(".")
+    return BrokenFile.of(path, short, str(err), is_syntax_error=isinstance(cause, (SyntaxError, ValueError)))
 
 
 def scan_local_functions(directory: Path, rules: list[Rule]) -> tuple[list[LocalFunction], list[str]]:
-    """Evaluator functions in `directory/*.py` (by AST) and whether each matches its uploaded rule.
+    """Evaluator functions in `directory/*.py` (by AST) and whether each matches its uploaded rule;
+    a file that cannot be parsed is one `BrokenFile` row, in its place, and one of the messages.
 
     Runs in a worker thread: it reads files and bundles code, but never executes the files.
     """
-    found, problems = find_evaluators(directory)
+    found, broken = read_folder(directory)
     by_name = {r.name: r for r in rules}
-    functions = [
+    functions: list[LocalFunction] = [
         LocalFunction(**vars(info), path=path, sync=sync_state(path, info.name, by_name.get(info.name)))
         for path, info in found
     ]
-    return functions, problems
+    functions.extend(broken)
+    functions.sort(key=lambda f: str(f.path))  # stable: a file's functions keep their order
+    return functions, [f.detail for f in broken]
 
 
 def sync_state(path: Path, function: str, rule: Rule | None) -> SyncState:

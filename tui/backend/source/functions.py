@@ -44,6 +44,56 @@ class LocalFunction(FunctionInfo):
     def key(self) -> str:
         return f"{self.path}::{self.name}"
 
+    @property
+    def state(self) -> str:
+        """The State cell: the sync state (a broken file says what is wrong instead)."""
+        return self.sync
+
+    def why_not(self, verb: str) -> str | None:
+        """Why `verb` (upload, test...) cannot act on this row, or None when it can."""
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrokenFile(LocalFunction):
+    """A file of the evaluator folder that cannot be parsed (or read): one row of its own, named
+    after the file, so it stays in the list with its error instead of dropping out of it."""
+
+    error: str  # short, for the State cell: "invalid syntax", "expected ':'"
+    detail: str  # the whole message: path, line, column, what the line reads
+    error_line: int | None = None
+    is_syntax_error: bool = True  # False: the file could not be read or decoded at all
+
+    @classmethod
+    def of(cls, path: Path, error: str, detail: str, line: int | None = None,
+           is_syntax_error: bool = True) -> BrokenFile:
+        return cls(name=path.name, lineno=line or 1, end_lineno=line or 1, signature=None, is_async=False,
+                   is_judge=False, source="", path=path, sync="unknown", error=error, detail=detail,
+                   error_line=line, is_syntax_error=is_syntax_error)
+
+    @property
+    def kind(self) -> str:  # fits the Kind column (11 cells)
+        return "bad syntax" if self.is_syntax_error else "unreadable"
+
+    @property
+    def state(self) -> str:
+        return f"line {self.error_line}: {self.error}" if self.error_line else self.error
+
+    @property
+    def problem(self) -> str:
+        """What is wrong, for the Source pane's caption: `syntax error at line 3: invalid syntax`."""
+        what = "syntax error" if self.is_syntax_error else "unreadable"
+        return f"{what} at line {self.error_line}: {self.error}" if self.error_line else self.error
+
+    def why_not(self, verb: str) -> str:
+        if self.is_syntax_error and self.error_line:
+            fix = f"fix the syntax error at line {self.error_line} first"
+        elif self.is_syntax_error:
+            fix = "fix its syntax first"
+        else:
+            fix = "make it readable first"
+        return f"Nothing to {verb} in {self.name} yet: {fix} ({self.error}); e opens it in your editor."
+
 
 def function_kind(signature: str | None, is_async: bool, is_judge: bool) -> str:
     """`Method 1`, `Method 2 async`, `async judge`... as the app shows an evaluator's shape."""
