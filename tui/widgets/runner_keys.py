@@ -2,6 +2,8 @@
 ids so they work from any pane (showing the runner tab first).
 
 One id per command (`runner.start`, ...): a keymap entry for it moves the key in both places.
+The results grid's keys (`GRID_KEYS`: letters) work only in the pane, where the grid has focus;
+the command palette reaches them through the main screen's `runner(...)` action.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ RUNNER_KEYS = (
               "List experiments per dataset; compare and export them", in_main_footer=True),
     RunnerKey("ctrl+f", "retry_failed", "Retry failed", "runner.retry",
               "Re-run the examples that failed or have evaluator errors"),
+    RunnerKey("ctrl+g", "resume", "Resume", "runner.resume",
+              "Run the examples that never ran (after a cancel or a crash) into the same experiment"),
     RunnerKey("ctrl+e", "rescore", "Re-score", "runner.rescore",
               "Apply more evaluators to the shown experiment without re-running the target"),
     RunnerKey("ctrl+k", "compare", "Compare", "runner.compare", "Compare the shown experiment with another one"),
@@ -39,10 +43,27 @@ RUNNER_KEYS = (
 )
 
 
+GRID_KEYS = (
+    RunnerKey("v", "cycle_view", "View", "runner.view",
+              "Show only rows with errors, only rows with a failing score, or all rows"),
+    RunnerKey("s", "sort_by_column", "Sort", "runner.sort",
+              "Sort the rows by the score under the cursor; again: highest first; a third time: run order"),
+    RunnerKey("right_square_bracket", "next_error", "Next error", "runner.next_error",
+              "Move to the next row with a target or evaluator error, onto the error"),
+)
+
+
 def pane_bindings() -> list[Binding]:
-    """The runner pane's BINDINGS."""
+    """The runner pane's BINDINGS; the grid's own keys first, so a narrow footer keeps them (the
+    runner's keys also work from the main screen, whose footer shows them)."""
     return [Binding(k.pane_key or k.key, k.action, k.description, id=k.id, tooltip=k.tooltip)
-            for k in RUNNER_KEYS]
+            for k in (*GRID_KEYS, *RUNNER_KEYS)]
+
+
+def palette_bindings() -> list[Binding]:
+    """The grid's keys as the main screen's `runner(...)` actions, for the command palette only."""
+    return [Binding(k.key, f"runner('{k.action}')", k.description, id=k.id, tooltip=k.tooltip)
+            for k in GRID_KEYS]
 
 
 def screen_bindings() -> list[Binding]:

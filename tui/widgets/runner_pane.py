@@ -42,6 +42,7 @@ from tui.backend.runs.gc_hold import hold_full_gc
 from tui.backend.runs.summary import RunStats
 from tui.widgets.results_grid import ResultsGrid
 from tui.widgets.runner_controls import Preloaded, RunnerControls
+from tui.widgets.runner_grid_view import GridViewKeys, GridViewLine
 from tui.widgets.runner_keys import pane_bindings
 from tui.widgets.runner_progress import IDLE_TEXT, ProgressDisplay, settle_stats
 
@@ -50,7 +51,7 @@ __all__ = ["Preloaded", "RunnerPane"]
 GRID_INTERVAL_S = 0.5  # while running, new rows reach the grid at most this often (see flush)
 
 
-class RunnerPane(RunnerControls, ProgressDisplay, Vertical):
+class RunnerPane(RunnerControls, ProgressDisplay, GridViewKeys, Vertical):
     """Live experiment view with its own keys."""
 
     DEFAULT_CSS = """
@@ -134,6 +135,7 @@ class RunnerPane(RunnerControls, ProgressDisplay, Vertical):
             yield ProgressBar(total=None, show_eta=False, id="runner-progress")
             yield Static("", id="runner-stats", markup=False)
         yield Static("", id="runner-means")
+        yield GridViewLine(id="runner-view")
         yield ResultsGrid(id="runner-grid")
         yield Static("", id="runner-status", markup=False)
 
@@ -187,8 +189,7 @@ class RunnerPane(RunnerControls, ProgressDisplay, Vertical):
             elif isinstance(event, Preloaded):
                 if event.experiment_id != stats.experiment_id:
                     self._reset_grid()
-                    stats.results.clear()
-                    stats.sums.clear()
+                    stats.clear_rows()
                 stats.experiment_id, stats.name = event.experiment_id, event.name
                 for result in event.results:
                     stats.store(result)
