@@ -41,10 +41,12 @@ class EvalTuiCommands(Provider):
         entries: list[tuple[str, Any, str]] = []
         targets: list[tuple[Any, list[BindingType]]] = [(app, EvalTuiApp.BINDINGS)]
         if app.main_screen_built:
+            from tui.widgets.runner_keys import palette_bindings
             from tui.widgets.source_viewer import SourceViewer
 
             main = app.main_screen
-            targets[:0] = [(main, type(main).BINDINGS), (main.query_one(SourceViewer), SourceViewer.BINDINGS)]
+            targets[:0] = [(main, type(main).BINDINGS), (main, palette_bindings()),
+                           (main.query_one(SourceViewer), SourceViewer.BINDINGS)]
         for namespace, bindings in targets:
             for b in bindings:
                 assert isinstance(b, Binding)
