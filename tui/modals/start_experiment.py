@@ -19,8 +19,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from tui.backend.runs.choices import RunChoices, load_run_choices, suggested_evaluators
+from tui.backend.runs.choices import (
+    RunChoices,
+    judge_key_missing,
+    judge_key_note,
+    load_run_choices,
+    suggested_evaluators,
+)
 from tui.widgets.backend_access import current_backend
+from tui.widgets.tick_list import TickList
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,11 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
         color: $text-muted;
         height: auto;
     }
+    StartExperimentModal #start-judge-key {
+        color: $warning;
+        height: auto;
+        display: none;  /* shown when judges are offered without OPENAI_API_KEY */
+    }
     StartExperimentModal #start-rules {
         height: auto;
         margin-top: 1;
@@ -119,6 +131,9 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
         margin-left: 2;
     }
     """
+
+    # Not the scrolling dialog: a focus moving in and out of it restyles the whole form (~0.1 s).
+    AUTO_FOCUS = "#start-dataset, #start-evaluators"
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="start.cancel"),
@@ -150,8 +165,9 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
                     yield Input(self.preset.target, id="start-target", compact=True,
                                 placeholder="demo, path/to/file.py:function or package.module:function")
                 yield Static("`demo` is the demo agent that answers the demo datasets.", classes="hint")
-            yield Static("Evaluators (space to tick)", classes="hint")
-            yield SelectionList[str](id="start-evaluators")
+            yield Static("Evaluators (space to tick; ✓ ticked, ☐ not)", classes="hint")
+            yield TickList(id="start-evaluators")
+            yield Static("", id="start-judge-key", markup=False)
             if run:
                 with Horizontal(classes="form-row"):
                     yield Label("Prefix", classes="form-label")
@@ -173,7 +189,8 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
                              variant="primary", compact=True)
 
     def on_mount(self) -> None:
-        self.load_choices()
+        # Paint the form first: the worker competes with the event loop for the GIL.
+        self.call_after_refresh(self.load_choices)
 
     # -- loading --------------------------------------------------------------------------
 
@@ -188,8 +205,14 @@ class StartExperimentModal(ModalScreen["StartRequest | None"]):
         self.backend_kind = backend_kind
         picks = set(self.preset.evaluators)
         selection = self.query_one("#start-evaluators", SelectionList)
+        key_missing = judge_key_missing()
         # Text, not markup: the labels contain "[Method 2]"-style brackets.
-        selection.add_options([Selection(Text(c.label), c.spec, c.spec in picks) for c in choices.evaluators])
+        selection.add_options([Selection(Text(c.picker_label(key_missing)), c.spec, c.spec in picks)
+                               for c in choices.evaluators])
+        key_note = judge_key_note(choices.evaluators)
+        note = self.query_one("#start-judge-key", Static)
+        note.update(key_note)
+        note.display = bool(key_note)
         if self.mode == "run":
             select = self.query_one("#start-dataset", Select)
             select.set_options([(f"{d.name} ({d.example_count})", d.id) for d in choices.datasets])

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, DataTable, Label, Select, Static
 
@@ -34,6 +34,17 @@ class TestModal(CloseModal):
 
     __test__ = False  # not a pytest test class
 
+    DEFAULT_CSS = """
+    TestModal #test-warnings {
+        height: auto;
+        color: $warning;
+    }
+    TestModal #test-detail-box {
+        height: auto;
+        max-height: 8;  /* a long error scrolls here, in full */
+    }
+    """
+
     BINDINGS = [
         Binding("escape", "close", "Close", id="test.close"),
         Binding("ctrl+t", "rerun", "Run again", id="test.rerun"),
@@ -45,6 +56,13 @@ class TestModal(CloseModal):
         report: Any = None
         error: str | None = None
 
+    @dataclass
+    class DatasetFitted(Message):
+        """The keys the evaluator reads and each dataset's reference keys; `dataset` is the one to test on."""
+        dataset: str
+        reads: set[str]
+        reference_keys: dict[str, set[str]]
+
     def __init__(self, path: Path | None, function: str, datasets: list[str], dataset: str | None,
                  timeout: float | None = None, rule: str | None = None, workspace: str | None = None) -> None:
         """`timeout` per evaluator call; None reads EVALTUI_TEST_TIMEOUT (default 30 s). With `rule`,
@@ -54,6 +72,9 @@ class TestModal(CloseModal):
         self.path, self.function, self.datasets = path, function, datasets
         self.rule, self.workspace = rule, workspace
         self._rows: list = []  # the last report's rows, for the notes of the highlighted one
+        self._reads: set[str] = set()  # the keys the evaluator reads, once known
+        self._reference_keys: dict[str, set[str]] = {}  # dataset name -> its reference-output keys
+        self._fitted = False  # the dataset was chosen by the keys (done once, when the modal opens)
         self.timeout = timeout
         self.dataset = dataset if dataset in datasets else (datasets[0] if datasets else None)
 
@@ -67,10 +88,12 @@ class TestModal(CloseModal):
                 yield Select([(d, d) for d in self.datasets], value=self.dataset or Select.NULL,
                              id="test-dataset", prompt="choose a dataset", compact=True)
             yield Static("", id="test-summary", markup=False)
+            yield Static("", id="test-warnings", markup=False)
             table = DataTable(id="test-table", cursor_type="row", zebra_stripes=True)
             table.add_columns("#", "Inputs", "Good", "Bad", "Notes")
             yield table
-            yield Static("", id="test-detail", markup=False)  # the highlighted row's notes, in full
+            with VerticalScroll(id="test-detail-box", can_focus=False):
+                yield Static("", id="test-detail", markup=False)  # the highlighted row's notes, in full
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close", variant="primary")
 
@@ -83,15 +106,20 @@ class TestModal(CloseModal):
             return
         self.query_one("#test-table").loading = True
         self.query_one("#test-summary", Static).update(f"Testing on {self.dataset}…")
-        self.run_test(self.dataset)
+        self.query_one("#test-warnings", Static).update("")
+        fit_first = not self._fitted
+        self._fitted = True
+        self.run_test(self.dataset, fit_first)
 
     @work(thread=True, exclusive=True, group="test", exit_on_error=False)
-    def run_test(self, dataset: str) -> None:
+    def run_test(self, dataset: str, fit_first: bool = False) -> None:
         from tui.backend.rules.tester import test_evaluator, test_rule, test_workspace_evaluator
 
         try:
             timeout = self.timeout or self.app.settings.test_timeout_s
             backend = current_backend(self)
+            if fit_first:
+                dataset = self._fit_dataset(backend, dataset)
             if self.rule:
                 report = test_rule(backend, self.rule, dataset, limit=TEST_LIMIT, timeout=timeout)
             elif self.workspace:
@@ -106,6 +134,34 @@ class TestModal(CloseModal):
         except Exception as err:  # an evaluator bug must not take the app down
             self.post_message(self.TestFinished(dataset, error=f"Unexpected {type(err).__name__}: {err}"))
 
+    def _fit_dataset(self, backend: Any, dataset: str) -> str:
+        """(In the worker) the dataset whose references hold the keys the evaluator reads."""
+        from tui.backend.rules.dataset_fit import pick_dataset, reads_of, reference_keys_of
+
+        try:
+            reads = reads_of(backend, path=self.path, function=self.function, rule=self.rule,
+                             workspace=self.workspace)
+            reference_keys = reference_keys_of(backend, self.datasets)
+        except EvaltuiError:
+            return dataset  # the test itself will say what is wrong
+        chosen = pick_dataset(reads, reference_keys, dataset) or dataset
+        self.post_message(self.DatasetFitted(chosen, reads, reference_keys))
+        return chosen
+
+    def on_test_modal_dataset_fitted(self, event: DatasetFitted) -> None:
+        self._reads, self._reference_keys = event.reads, event.reference_keys
+        if event.dataset != self.dataset:
+            self.dataset = event.dataset  # first: the Select's change is then not a new choice
+            self.query_one("#test-dataset", Select).value = event.dataset
+            self.query_one("#test-summary", Static).update(f"Testing on {self.dataset}…")
+
+    def _warnings(self, report: Any) -> list[str]:
+        from tui.backend.rules.dataset_fit import fit_warning
+
+        name = self.rule or self.workspace or self.function
+        fit = fit_warning(name, self._reads, self._reference_keys, self.dataset) if self.dataset else ""
+        return ([fit] if fit else []) + list(report.warnings if report is not None else [])
+
     def on_test_modal_test_finished(self, event: TestFinished) -> None:
         if event.dataset != self.dataset:
             return
@@ -113,6 +169,8 @@ class TestModal(CloseModal):
         table.loading = False
         table.clear()
         summary = self.query_one("#test-summary", Static)
+        warnings = self._warnings(event.report)
+        self.query_one("#test-warnings", Static).update("\n".join(f"⚠ {w}" for w in warnings))
         if event.error:
             summary.update(f"✖ {event.error}")
             summary.set_class(True, "failed")
@@ -135,7 +193,8 @@ class TestModal(CloseModal):
     def _show_detail(self, index: int) -> None:
         row = self._rows[index] if 0 <= index < len(self._rows) else None
         detail = self.query_one("#test-detail", Static)
-        detail.update(f"#{index + 1}: {row.notes}" if row is not None and row.notes else "")
+        text = (row.detail or row.notes) if row is not None else ""
+        detail.update(f"#{index + 1}: {text}" if text else "")
         detail.set_class(bool(row and row.errored), "failed")
 
     @on(DataTable.RowHighlighted, "#test-table")

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 INPUT_PREVIEW_CHARS = 40
 NOTE_CHARS = 120
+DETAIL_CHARS = 2000  # per note in a row's detail: any error in full, not a megabyte of comment
+USUAL_RANGE = (0.0, 1.0)  # LangSmith scores are usually 0–1 (bools count 1/0)
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,10 @@ class TestRow:
     input_preview: str
     good: float | None
     bad: float | None
-    notes: str = ""
+    notes: str = ""  # short, for a table cell
     errored: bool = False
+    detail: str = ""  # every note and error in full, for the row's detail
+    outside: tuple[float, ...] = ()  # scores outside the usual range
 
     __test__ = False  # not a pytest test class
 
@@ -52,6 +56,7 @@ class TestReport:
     mean_bad: float | None = None
     ok: bool = False
     message: str = ""
+    warnings: list[str] = field(default_factory=list)  # e.g. a score outside the usual range
 
     __test__ = False
 
@@ -69,10 +74,21 @@ def _preview(value: Any, limit: int = INPUT_PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def out_of_range_note(score: float) -> str:
+    low, high = USUAL_RANGE
+    return f"score {score:g} is outside {low:g}–{high:g}"
+
+
+def outside_usual_range(results: list[dict]) -> list[float]:
+    numbers = (numeric_score(r.get("score")) for r in results)
+    return [n for n in numbers if n is not None and not USUAL_RANGE[0] <= n <= USUAL_RANGE[1]]
+
+
 def _reduce(results: list[dict]) -> tuple[float | None, list[str], bool]:
-    """Mean of the numeric scores, the comments/errors worth showing, and whether any errored."""
+    """Mean of the numeric scores, the comments/errors worth showing, and whether any errored.
+    A score outside the usual range comes first among the notes."""
     numbers = [n for n in (numeric_score(r.get("score")) for r in results) if n is not None]
-    notes: list[str] = []
+    notes: list[str] = [out_of_range_note(n) for n in outside_usual_range(results)]
     errored = False
     for r in results:
         if r.get("error"):
@@ -183,11 +199,21 @@ def test_rule(backend: Backend, name: str, dataset: str, limit: int = 10, timeou
     if rule.kind not in ("python", "llm"):
         raise InvalidInput(f"Rule {name!r} is a {rule.kind_label} rule; evaltui can test Python code and "
                            "LLM-judge rules only.")
+    return _test_pairs(backend, load_rule_evaluator(rule, timeout), rule.name, rule_reads(rule), dataset, limit)
+
+
+def rule_reads(rule: Any) -> set[str]:
+    """The keys a rule reads: an LLM rule's mapped output fields, else its code's string literals."""
     if rule.kind == "llm":
-        reads = output_fields((rule.llm or {}).get("variable_mapping") or {})
-    else:
-        reads = keys_read_by(rule.code or "")
-    return _test_pairs(backend, load_rule_evaluator(rule, timeout), rule.name, reads, dataset, limit)
+        return output_fields((rule.llm or {}).get("variable_mapping") or {})
+    return keys_read_by(rule.code or "")
+
+
+def workspace_reads(ev: Any) -> set[str]:
+    """The keys a workspace evaluator reads (as `rule_reads`)."""
+    if ev.type == "llm":
+        return output_fields(ev.variable_mapping or {})
+    return keys_read_by(ev.code or "")
 
 
 def test_workspace_evaluator(backend: Backend, name: str, dataset: str, limit: int = 10,
@@ -200,11 +226,7 @@ def test_workspace_evaluator(backend: Backend, name: str, dataset: str, limit: i
         raise InvalidInput(f"The limit must be at least 1, not {limit}.")
     ev = find_workspace_evaluator(backend, name)
     evaluator = workspace_evaluator(backend, ev, timeout)
-    if ev.type == "llm":
-        reads = output_fields(ev.variable_mapping or {})
-    else:
-        reads = keys_read_by(ev.code or "")
-    return _test_pairs(backend, evaluator, ev.name, reads, dataset, limit)
+    return _test_pairs(backend, evaluator, ev.name, workspace_reads(ev), dataset, limit)
 
 
 def _test_pairs(backend: Backend, evaluator: Any, name: str, reads, dataset: str, limit: int) -> TestReport:
@@ -219,7 +241,9 @@ def _test_pairs(backend: Backend, evaluator: Any, name: str, reads, dataset: str
     for i, example in enumerate(examples):
         ref = {"inputs": example.inputs, "outputs": example.outputs}
         good_outputs = as_run_outputs(example.inputs, example.outputs, reads)
-        good, good_notes, good_err = _score(evaluator, example.inputs, good_outputs, ref)
+        good_results = _results(evaluator, example.inputs, good_outputs, ref)
+        good, good_notes, good_err = _reduce(good_results)
+        bad_results: list[dict] = []
         partner = _bad_partner(pool, i)
         if _timed_out(good_notes):
             bad, bad_notes, bad_err = None, [], False  # a hang: don't wait for it again
@@ -227,16 +251,18 @@ def _test_pairs(backend: Backend, evaluator: Any, name: str, reads, dataset: str
             bad, bad_notes, bad_err = None, ["no example with different outputs"], False
         else:
             bad_outputs = as_run_outputs(example.inputs, partner.outputs, reads)
-            bad, bad_notes, bad_err = _score(evaluator, example.inputs, bad_outputs, ref)
-        notes = _join_notes(good_notes, bad_notes)
+            bad_results = _results(evaluator, example.inputs, bad_outputs, ref)
+            bad, bad_notes, bad_err = _reduce(bad_results)
         rows.append(
             TestRow(
                 example_id=example.id,
                 input_preview=_preview(example.inputs),
                 good=good,
                 bad=bad,
-                notes=notes,
+                notes=_join_notes(good_notes, bad_notes),
                 errored=good_err or bad_err,
+                detail=_full_notes(good_notes, bad_notes),
+                outside=tuple(outside_usual_range(good_results + bad_results)),
             )
         )
         if _timed_out(good_notes) or _timed_out(bad_notes):
@@ -255,18 +281,37 @@ def _test_pairs(backend: Backend, evaluator: Any, name: str, reads, dataset: str
         mean_bad=mean_bad,
         ok=ok,
         message=message,
+        warnings=_range_warnings(rows),
     )
 
 
-def _score(evaluator: Any, inputs: dict, outputs: dict, example: dict):
+def _range_warnings(rows: list[TestRow]) -> list[str]:
+    scores = sorted({v for r in rows for v in r.outside})
+    if not scores:
+        return []
+    shown = ", ".join(f"{v:g}" for v in scores[:3]) + (" …" if len(scores) > 3 else "")
+    low, high = USUAL_RANGE
+    return [f"score {shown} is outside {low:g}–{high:g}: LangSmith compares and charts scores as "
+            f"{low:g}–{high:g} (or true/false); scale it if that is not meant."]
+
+
+def _results(evaluator: Any, inputs: dict, outputs: dict, example: dict) -> list[dict]:
     # An evaluator that prints must not garble the report: swallow its stdout.
     with contextlib.redirect_stdout(io.StringIO()):
         results = evaluator.score_sync({"inputs": inputs, "outputs": outputs}, example)
-    return _reduce(list(results or []))
+    return list(results or [])
 
 
 def _timed_out(notes: list[str]) -> bool:
     return any("timed out after" in note for note in notes)
+
+
+def _full_notes(good: list[str], bad: list[str]) -> str:
+    def whole(note: str) -> str:
+        cut = len(note) - DETAIL_CHARS
+        return note if cut <= 0 else f"{note[:DETAIL_CHARS]}… ({cut:,} more characters)"
+
+    return "\n".join([f"good: {whole(n)}" for n in good] + [f"bad: {whole(n)}" for n in bad])
 
 
 def _join_notes(good: list[str], bad: list[str]) -> str:

@@ -7,6 +7,7 @@ network); nothing here executes an evaluator file.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 from dataclasses import dataclass, field
@@ -27,9 +28,17 @@ LIBRARY_EVALUATORS: tuple[tuple[str, str], ...] = (
     ("helpfulness_evaluator", "LLM judge"),
 )
 MAX_DATASETS_PROBED = 20  # one example each, to suggest evaluators; more would slow the form on LangSmith
+JUDGE_KEY = "OPENAI_API_KEY"
+NEEDS_KEY = f" — needs {JUDGE_KEY}"
 
 
-@dataclass
+def judge_key_missing() -> bool:
+    """No OpenAI key for the judges. `.env` files were loaded into the environment at start-up
+    (`config.load_env_files`), so the environment is the whole answer."""
+    return not os.environ.get(JUDGE_KEY)
+
+
+@dataclass(frozen=True)
 class EvaluatorChoice:
     spec: str  # what the runner loads: "path/file.py:fn" or "evaluators:fn"
     label: str
@@ -37,6 +46,10 @@ class EvaluatorChoice:
     reads: frozenset[str] = frozenset()
     is_judge: bool = False
     is_library: bool = False
+
+    def picker_label(self, key_missing: bool) -> str:
+        """The picker's row: the label, and what a judge lacks when there is no OpenAI key."""
+        return self.label + (NEEDS_KEY if self.is_judge and key_missing else "")
 
 
 @dataclass
@@ -53,12 +66,20 @@ def suggested_evaluators(choices: list[EvaluatorChoice], reference_keys: set[str
     """The evaluators that read this dataset's reference keys: local ones first, the library's only
     when no local function fits (they would score the same keys twice). Judges need OPENAI_API_KEY."""
     def fits(c: EvaluatorChoice) -> bool:
-        if c.is_judge and not os.environ.get("OPENAI_API_KEY"):
+        if c.is_judge and judge_key_missing():
             return False
         return bool(c.reads & reference_keys)
 
     local = {c.spec for c in choices if not c.is_library and fits(c)}
     return local or {c.spec for c in choices if c.is_library and fits(c)}
+
+
+def judge_key_note(choices: list[EvaluatorChoice]) -> str:
+    """The line under the picker when judges are offered but cannot run ("" when all is well)."""
+    if not judge_key_missing() or not any(c.is_judge for c in choices):
+        return ""
+    return (f"LLM judges need {JUDGE_KEY}, which is not set: set it in the environment or a .env file "
+            "(here or in $EVALTUI_HOME). Without it they give an error for every example.")
 
 
 def evaluator_choices(evaluator_dir: Path | None) -> tuple[list[EvaluatorChoice], list[str]]:
@@ -71,8 +92,15 @@ def evaluator_choices(evaluator_dir: Path | None) -> tuple[list[EvaluatorChoice]
                         frozenset(keys_read_by(fn.source)), fn.is_judge)
         for path, fn in found
     ]
+    return choices + list(library_choices()), problems
+
+
+@functools.lru_cache(maxsize=1)
+def library_choices() -> tuple[EvaluatorChoice, ...]:
+    """The library's evaluators (their sources read once per process: ~25 ms of tokenizing)."""
     import evaluators as library
 
+    choices = []
     for name, kind in LIBRARY_EVALUATORS:
         try:
             source = inspect.getsource(getattr(library, name))
@@ -81,7 +109,15 @@ def evaluator_choices(evaluator_dir: Path | None) -> tuple[list[EvaluatorChoice]
         choices.append(EvaluatorChoice(f"evaluators:{name}", f"library: {name}  [{kind}]",
                                        frozenset(keys_read_by(source)), kind == "LLM judge",
                                        is_library=True))
-    return choices, problems
+    return tuple(choices)
+
+
+def prepare() -> None:
+    """Do ahead, in a background thread, what the first start form would otherwise wait for:
+    import the form's code and read the library's evaluators."""
+    import tui.backend.source.discovery  # noqa: F401
+
+    library_choices()
 
 
 def load_run_choices(backend: Any, evaluator_dir: Path | None, *, with_datasets: bool) -> RunChoices:

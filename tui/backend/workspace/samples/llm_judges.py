@@ -28,6 +28,10 @@ def get_judge():
     """Configure model with structured output (once, on first use)."""
     global _judge
     if _judge is None:
+        if not os.environ.get("OPENAI_API_KEY"):
+            raise RuntimeError(
+                "OPENAI_API_KEY is not set: LLM-as-judge evaluators need it (set it in the environment or a .env file)."
+            )
         model = os.environ.get("EVALTUI_JUDGE_MODEL") or "gpt-4o-mini"
         _judge = ChatOpenAI(model=model, temperature=0).with_structured_output(
             AccuracyGrade, method="json_schema", strict=True
