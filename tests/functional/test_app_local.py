@@ -7,6 +7,7 @@ from textual.widgets import DataTable, Input, Static
 from tests.functional.conftest import local_backend, select_local, select_rule, settle
 from tui.backend.core.models import RuleSpec
 from tui.backend.source.bundle import bundle_for_upload
+from tui.backend.source.rule_origin import origin_for, with_origin
 from tui.modals.confirm_delete_modal import ConfirmDeleteModal
 from tui.modals.example_modal import ExampleModal
 from tui.modals.replace_modal import ReplaceModal
@@ -74,7 +75,8 @@ async def test_upload_confirm_creates_rule(local_app, evaltui_home):
         rules = _rules(evaltui_home, "exact_match_evaluator")
         assert len(rules) == 1 and rules[0].dataset_name == "Skills: Final Response"
         path = evaltui_home / "evaluators" / "skills_evaluators.py"
-        assert rules[0].code == bundle_for_upload(path, "exact_match_evaluator").code
+        assert rules[0].code == with_origin(bundle_for_upload(path, "exact_match_evaluator").code,
+                                            origin_for(path, "exact_match_evaluator"))
         state = {f.name: f.sync for f in local_app.screen.evaluators.local_functions}
         assert state["exact_match_evaluator"] == "in sync"
 
@@ -375,5 +377,9 @@ async def test_after_an_upload_keys_act_on_the_row_under_the_cursor(local_app, e
         assert "trajectory_evaluator" in str(main.query_one("#source-caption", Static).render())
         await pilot.press("d")
         await settle(pilot)
-        assert not isinstance(local_app.screen, ConfirmDeleteModal)  # no rule is named like the function
+        # The function's rule is the one uploaded from it (its recorded origin), never 'Exact Match'.
+        assert isinstance(local_app.screen, ConfirmDeleteModal)
+        assert local_app.screen.rule.name == "Trajectory Match"
+        await pilot.press("escape")
+        await settle(pilot)
         assert {r.name for r in _rules(evaltui_home)} == {"Exact Match", "Trajectory Match"}

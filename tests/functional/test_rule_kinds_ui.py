@@ -11,6 +11,7 @@ from tui.app import EvalTuiApp
 from tui.backend.core.config import Settings
 from tui.backend.core.errors import ConnectionFailed
 from tui.backend.rules.ops import delete_question
+from tui.backend.source.rule_origin import origin_for
 from tui.backend.workspace.local import LocalBackend
 from tui.modals.confirm_delete_modal import ConfirmDeleteModal
 from tui.modals.error_modal import ErrorModal
@@ -186,7 +187,10 @@ async def test_replace_modal_lists_kept_settings_and_keeps_them(kinds_app, evalt
             assert line in modal.settings, line
         shown = str(modal.query_one("#replace-settings-text").render())
         assert "kept: sampling rate 30%" in shown and "kept: webhook hooks.example.com/py" in shown
-        assert not any(line.startswith("changed:") for line in modal.settings)
+        seed_file = evaltui_home / "evaluators" / "skills_evaluators.py"
+        # Only the origin line is new (the rule predates it); every setting is kept.
+        assert [line for line in modal.settings if line.startswith("changed:")] == [
+            f"changed: origin not recorded -> {origin_for(seed_file, 'exact_match_evaluator').label}"]
         await pilot.click("#confirm")
         await settle(pilot)
         rule = _rule(evaltui_home, "exact_match_evaluator")

@@ -55,9 +55,11 @@ def evaluator_file(evaltui_home: Path) -> Path:
 
 
 def bundle_code(path: Path, function: str) -> str:
+    """The code an upload sends: the bundle, after the line recording its origin."""
     from tui.backend.source.bundle import bundle_for_upload
+    from tui.backend.source.rule_origin import origin_for, with_origin
 
-    return bundle_for_upload(path, function).code
+    return with_origin(bundle_for_upload(path, function).code, origin_for(path, function))
 
 
 def writes(fake) -> list:

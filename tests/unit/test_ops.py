@@ -17,6 +17,7 @@ from tui.backend.core.errors import (
 from tui.backend.core.models import RuleSpec
 from tui.backend.rules import ops
 from tui.backend.source.bundle import bundle_for_upload
+from tui.backend.source.rule_origin import origin_for, with_origin
 from tui.backend.workspace.local import LocalBackend
 
 FINAL = "Skills: Final Response"
@@ -121,7 +122,7 @@ def test_plan_and_create(backend, evals):
     assert plan.existing == [] and plan.diff == "" and not plan.is_ambiguous
     assert plan.spec == RuleSpec(
         name="Exact",
-        code=bundle_for_upload(evals, "exact").code,
+        code=with_origin(bundle_for_upload(evals, "exact").code, origin_for(evals, "exact")),
         sampling_rate=0.5,
         dataset_id=backend.get_dataset(FINAL).id,
     )

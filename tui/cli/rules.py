@@ -60,6 +60,9 @@ def cmd_upload(args: argparse.Namespace, ctx: CliContext) -> int:
     ops.check_binding_flags(args.dataset, args.project)
     try:
         backend = ctx.backend
+        if args.replace and not args.rule_id and not _new_rule_confirmed(args, ctx, backend):
+            ctx.out("Cancelled; nothing changed.")
+            return DECLINED_EXIT
         plan = ops.plan_upload(
             backend,
             args.evaluator_file,
@@ -115,6 +118,22 @@ def cmd_upload(args: argparse.Namespace, ctx: CliContext) -> int:
         f"{outcome.message} Sampling rate {outcome.rule.sampling_rate:.0%}, {state}, id {outcome.rule.id}."
     )
     return 0
+
+
+def _new_rule_confirmed(args: argparse.Namespace, ctx: CliContext, backend) -> bool:
+    """`--replace` onto a name no rule has: if the function was uploaded under another name (its
+    recorded origin), say so and ask before making a second rule."""
+    from tui.backend.source.rule_origin import uploaded_from
+
+    if backend.list_rules(args.name):
+        return True
+    others = uploaded_from(args.evaluator_file, args.function, backend.list_rules())
+    if not others:
+        return True
+    names = ", ".join(f"{r.name!r} (id {r.id})" for r in others)
+    ctx.err(f"Warning: no evaluator is named {args.name!r}, but {args.function} was uploaded from this file "
+            f"as {names}; to replace it, pass --name {others[0].name!r}.")
+    return ctx.confirm(f"Upload {args.name!r} as a new evaluator?")
 
 
 def cmd_delete(args: argparse.Namespace, ctx: CliContext) -> int:

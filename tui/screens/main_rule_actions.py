@@ -41,11 +41,11 @@ class RuleActions:
                 return None
             return sel
         if isinstance(sel, Rule):
-            fn = self.evaluators.local_named(sel.name)
+            fn = self._function_of(sel)
             if fn is not None:
                 return fn
-            self.notify(f"No local function is named {sel.name!r}; select a local function to {verb}.",
-                        severity="warning")
+            self.notify(f"No local function was uploaded as {sel.name!r} or is named so; select a local "
+                        f"function to {verb}.", severity="warning")
             return None
         if isinstance(sel, WorkspaceEvaluator):
             self.notify(f"{sel.name!r} is a workspace evaluator (read-only here); select a local "
@@ -59,10 +59,11 @@ class RuleActions:
         if isinstance(sel, Rule):
             return sel
         if isinstance(sel, LocalFunction):
-            rule = self.evaluators.rule_named(sel.name)
+            rule = self._rule_of(sel)
             if rule is not None:
                 return rule
-            self.notify(f"No uploaded rule is named {sel.name!r}.", severity="warning")
+            self.notify(f"{sel.name!r} has no uploaded rule (none records it as its origin or is named so).",
+                        severity="warning")
             return None
         if isinstance(sel, WorkspaceEvaluator):
             self.notify(f"{sel.name!r} is a workspace evaluator: evaltui does not change those; "
@@ -70,6 +71,21 @@ class RuleActions:
             return None
         self.notify("Select an uploaded rule first (evaluators pane, key 1).", severity="warning")
         return None
+
+    # -- a function and its rule: by the origin the upload recorded, else by name ----------
+    def _function_refs(self) -> list[tuple[Any, str]]:
+        return [(f.path, f.name) for f in self.evaluators.local_functions if f.signature is not None]
+
+    def _rule_of(self, fn: LocalFunction) -> Rule | None:
+        from tui.backend.source.rule_origin import rule_for
+
+        return rule_for(fn.path, fn.name, self._function_refs(), self.evaluators.rules)
+
+    def _function_of(self, rule: Rule) -> LocalFunction | None:
+        from tui.backend.source.rule_origin import function_for
+
+        ref = function_for(rule, self._function_refs(), self.evaluators.rules)
+        return next((f for f in self.evaluators.local_functions if (f.path, f.name) == ref), None)
 
     # -- new -----------------------------------------------------------------------------
     def action_new_evaluator(self) -> None:
@@ -93,7 +109,7 @@ class RuleActions:
         if fn is None:
             return
         siblings = [f.name for f in self.evaluators.local_functions if f.path == fn.path]
-        rule = self.evaluators.rule_named(fn.name)
+        rule = self._rule_of(fn)
         target: tuple[str, str] | None = None
         rate = 1.0
         if rule is not None:
@@ -121,9 +137,10 @@ class RuleActions:
         fn = self._selected_function("replace with")
         if fn is None:
             return
-        rule = self.evaluators.rule_named(fn.name)
+        rule = self._rule_of(fn)
         if rule is None:
-            self.notify(f"No uploaded rule is named {fn.name!r}; press u to upload it.", severity="warning")
+            self.notify(f"{fn.name!r} has no uploaded rule (none records it as its origin or is named so); "
+                        "press u to upload it.", severity="warning")
             return
         # No rate: the rule keeps its own sampling rate, state and other settings.
         request = UploadRequest(fn.path, fn.name, rule.name, None, None, None)  # type: ignore[arg-type]
@@ -245,6 +262,8 @@ class RuleActions:
         fn = self._selected_function("test")
         if fn is None:
             return
-        modal = TestModal(fn.path, fn.name, names, current.name if current else None)
+        rule = self._rule_of(fn)  # the dataset its rule scores, else the one in view
+        bound = rule.dataset_name if rule is not None and rule.dataset_name in names else None
+        modal = TestModal(fn.path, fn.name, names, bound or (current.name if current else None))
         self.remember_test(fn, modal)  # after an edit (key e) this test runs again
         self.app.push_screen(modal)

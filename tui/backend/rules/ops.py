@@ -145,12 +145,15 @@ def plan_upload(
     from tui.backend.rules.judge_rule import judge_rule_for
     from tui.backend.source.bundle import bundle_for_upload
     from tui.backend.source.parse import parse_evaluator_file
+    from tui.backend.source.rule_origin import origin_for, with_origin
 
     validate_name(name)
     rate = validate_sample_rate(sample_rate) if sample_rate is not None else None
     check_binding_flags(dataset, project)
     judge = judge_rule_for(parse_evaluator_file(path), function, as_code=as_code)
     bundle = None if judge else bundle_for_upload(Path(path), function)
+    # A code rule records where it came from in its first line (see source.rule_origin).
+    code = with_origin(bundle.code, origin_for(path, function)) if bundle else ""
     kind = "llm" if judge else "python"
 
     existing = backend.list_rules(name)
@@ -174,7 +177,7 @@ def plan_upload(
     old = existing[0] if len(existing) == 1 else None
     spec = RuleSpec(
         name=name,
-        code=bundle.code if bundle else "",
+        code=code,
         sampling_rate=rate if rate is not None else (old.sampling_rate if old else 1.0),
         dataset_id=dataset_id,
         project_id=project_id,
@@ -184,7 +187,7 @@ def plan_upload(
     if judge:
         diff = code_diff(_llm_text(old.llm), _llm_text(spec.llm["structured"]), name) if old else ""
     else:
-        diff = code_diff(old.code, bundle.code, name) if old else ""
+        diff = code_diff(old.code, code, name) if old else ""
     return UploadPlan(
         spec=spec,
         bundle=bundle,
@@ -193,7 +196,7 @@ def plan_upload(
         target_label=label,
         warnings=list(judge.warnings if judge else getattr(bundle, "warnings", []) or []),
         settings=replace_settings(old, spec, label) if old else [],
-        sandbox=sandbox_report(backend, bundle.code, dataset_id, label) if check and bundle else None,
+        sandbox=sandbox_report(backend, code, dataset_id, label) if check and bundle else None,
         judge=judge,
     )
 
@@ -235,11 +238,21 @@ def replace_settings(old: Rule, spec: RuleSpec, label: str) -> list[str]:
     ]
     if old.name != spec.name:
         pairs.insert(0, ("name", old.name, spec.name))
+    before, after = _origin_label(old.code), _origin_label(spec.code)
+    if before or after:
+        pairs.append(("origin", before or "not recorded", after or "not recorded"))
     for what, before, after in pairs:
         lines.append(f"kept: {what} {before}" if before == after else f"changed: {what} {before} -> {after}")
     lines += [f"kept: {what} {value}" for what, value in old.filters]
     lines += [f"kept: {action}" for action in old.side_actions]
     return lines
+
+
+def _origin_label(code: str | None) -> str | None:
+    from tui.backend.source.rule_origin import origin_of_code
+
+    origin = origin_of_code(code)
+    return origin.label if origin else None
 
 
 def not_replaceable_error(rule: Rule, kind: str = "python") -> InvalidInput:

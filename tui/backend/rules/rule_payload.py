@@ -161,7 +161,8 @@ def check_spec(spec: RuleSpec, require_target: bool = True) -> None:
 
 def create_body(spec: RuleSpec, require_target: bool = True) -> dict[str, Any]:
     """The exact JSON LangSmith gets for a new Python code rule (the local workspace also takes
-    unbound rules: `require_target=False`)."""
+    unbound rules: `require_target=False`). A run rule has no metadata field: the code's first
+    line records where it came from (`source.rule_origin`), so nothing else is added here."""
     check_spec(spec, require_target)
     body: dict[str, Any] = {
         "display_name": spec.name,

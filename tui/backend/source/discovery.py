@@ -12,6 +12,7 @@ from tui.backend.source.ast_names import LLM_CALL_ATTRS, first_line, imported_mo
 from tui.backend.source.bundle import bundle_for_upload
 from tui.backend.source.functions import BrokenFile, FunctionInfo, LocalFunction, SyncState
 from tui.backend.source.parse import parse_evaluator_file, signature_of_node
+from tui.backend.source.rule_origin import pair_rules, without_origin
 from tui.backend.source.slice import ModuleSlice, compute_slice
 
 
@@ -93,9 +94,9 @@ def scan_local_functions(directory: Path, rules: list[Rule]) -> tuple[list[Local
     Runs in a worker thread: it reads files and bundles code, but never executes the files.
     """
     found, broken = read_folder(directory)
-    by_name = {r.name: r for r in rules}
+    paired = pair_rules(((path, info.name) for path, info in found), rules)
     functions: list[LocalFunction] = [
-        LocalFunction(**vars(info), path=path, sync=sync_state(path, info.name, by_name.get(info.name)))
+        LocalFunction(**vars(info), path=path, sync=sync_state(path, info.name, paired.get((path, info.name))))
         for path, info in found
     ]
     functions.extend(broken)
@@ -104,7 +105,8 @@ def scan_local_functions(directory: Path, rules: list[Rule]) -> tuple[list[Local
 
 
 def sync_state(path: Path, function: str, rule: Rule | None) -> SyncState:
-    """Does the rule named like the function hold exactly the code an upload of it would send?"""
+    """Does the function's rule (by recorded origin, else by name: `rule_origin.pair_rules`) hold
+    exactly the code an upload of it would send? The origin line itself is not compared."""
     if rule is None:
         return "not uploaded"
     if not rule.is_python:
@@ -113,4 +115,4 @@ def sync_state(path: Path, function: str, rule: Rule | None) -> SyncState:
         code = bundle_for_upload(path, function).code
     except Exception:  # noqa: BLE001 - a file that cannot be bundled is shown as unknown
         return "unknown"
-    return "in sync" if code.strip() == (rule.code or "").strip() else "changed"
+    return "in sync" if code.strip() == without_origin(rule.code).strip() else "changed"
