@@ -28,6 +28,7 @@ from textual.widgets import DataTable
 
 from tui.backend.core.models import EVALUATOR_SEP, ExperimentResult, Score
 from tui.backend.core.score_columns import ScoreColumns
+from tui.widgets.bulk_rows import append_rows
 from tui.widgets.column_fit import FixedColumnsTable
 from tui.widgets.formatting import one_line
 from tui.widgets.results_view import (
@@ -205,6 +206,7 @@ class ResultsGrid(FixedColumnsTable):
             return
         self._ensure_keys(results)
         rebuild = False
+        appended: list[tuple[list[Text], str]] = []
         for result in results:
             example_id = result.example_id
             known = example_id in self._results
@@ -222,17 +224,18 @@ class ResultsGrid(FixedColumnsTable):
                 if known:
                     rebuild = True  # back in the view: its place is among the rows already shown
                 else:
-                    self._add_row(result)
+                    appended.append(self._row_cells(result))
+        append_rows(self, appended)  # one registration for the batch; the shown rows stay rendered
         if rebuild:
             self._rebuild()
         elif self.sort_order is not None:
             self._apply_order()
         self._announce()
 
-    def _add_row(self, result: ExperimentResult) -> None:
+    def _row_cells(self, result: ExperimentResult) -> tuple[list[Text], str]:
         by_key = {s.ident: s for s in result.scores}
-        self.add_row(_example_cell(result), target_cell(result),
-                     *[score_cell(by_key.get(key)) for key in self.score_keys], key=result.example_id)
+        cells = [_example_cell(result), target_cell(result), *[score_cell(by_key.get(k)) for k in self.score_keys]]
+        return cells, result.example_id
 
     def _update_row(self, result: ExperimentResult) -> None:
         by_key = {s.ident: s for s in result.scores}
@@ -257,9 +260,7 @@ class ResultsGrid(FixedColumnsTable):
         example when that one is still shown, else at its place."""
         example, (row, column) = self._cursor_example(), self.cursor_coordinate
         self.clear()
-        for result in self._results.values():
-            if shows(self.view, result):
-                self._add_row(result)
+        append_rows(self, [self._row_cells(r) for r in self._results.values() if shows(self.view, r)])
         if self.sort_order is not None:
             self._apply_order()
         if self.row_count:

@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import ProgressBar, Static
+from textual.widgets import ProgressBar
 from textual.worker import Worker
 
 from tui.backend.core.events import (
@@ -44,11 +44,12 @@ from tui.widgets.results_grid import ResultsGrid
 from tui.widgets.runner_controls import Preloaded, RunnerControls
 from tui.widgets.runner_grid_view import GridViewKeys, GridViewLine
 from tui.widgets.runner_keys import pane_bindings
-from tui.widgets.runner_progress import IDLE_TEXT, ProgressDisplay, settle_stats
+from tui.widgets.runner_progress import IDLE_TEXT, LiveText, ProgressDisplay, settle_stats
 
 __all__ = ["Preloaded", "RunnerPane"]
 
-GRID_INTERVAL_S = 0.5  # while running, new rows reach the grid at most this often (see flush)
+FILL_ROWS = 8  # rows added per flush while the grid's view is not full (see _to_grid)
+GRID_INTERVAL_S = 0.1  # while running, new rows reach the grid at most this often (see flush)
 
 
 class RunnerPane(RunnerControls, ProgressDisplay, GridViewKeys, Vertical):
@@ -130,14 +131,14 @@ class RunnerPane(RunnerControls, ProgressDisplay, GridViewKeys, Vertical):
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(IDLE_TEXT, id="runner-title", markup=False)
+        yield LiveText(IDLE_TEXT, id="runner-title", markup=False)
         with Horizontal(id="runner-progress-row"):
             yield ProgressBar(total=None, show_eta=False, id="runner-progress")
-            yield Static("", id="runner-stats", markup=False)
-        yield Static("", id="runner-means")
+            yield LiveText("", id="runner-stats", markup=False)
+        yield LiveText("", id="runner-means")
         yield GridViewLine(id="runner-view")
         yield ResultsGrid(id="runner-grid")
-        yield Static("", id="runner-status", markup=False)
+        yield LiveText("", id="runner-status", markup=False)
 
     def on_mount(self) -> None:
         self.border_title = "Runner"
@@ -213,18 +214,24 @@ class RunnerPane(RunnerControls, ProgressDisplay, GridViewKeys, Vertical):
     def _to_grid(self, rows: list[ExperimentResult], now: float, force: bool) -> None:
         """Add rows to the grid, in batches at most every GRID_INTERVAL_S while a run streams.
 
-        Adding rows invalidates the grid's render caches, so the next frame redraws every visible
-        cell (~50-80 ms at 120x40): once per 0.1 s flush that kept the UI thread busy most of the
-        time and keys waited. Progress, counts and means still update on every flush.
+        Rows appended below a full view cost no redraw (`bulk_rows.append_rows`). While the view
+        is not yet full every new row is drawn, each cell rendered for the first time (≈0.5 ms a
+        cell): the view is filled FILL_ROWS rows a flush, so no frame renders a whole screen of
+        new cells while a key waits. Progress, counts and means still update on every flush.
         """
         self._grid_backlog.extend(rows)
         if not self._grid_backlog:
             return
-        if not force and self.grid.row_count and now - self._grid_flushed_at < GRID_INTERVAL_S:
+        grid = self.grid
+        if not force and grid.row_count and now - self._grid_flushed_at < GRID_INTERVAL_S:
             return
-        backlog, self._grid_backlog = self._grid_backlog, []
+        backlog = self._grid_backlog
+        if not force and grid.row_count < grid.size.height:
+            backlog, self._grid_backlog = backlog[:FILL_ROWS], backlog[FILL_ROWS:]
+        else:
+            self._grid_backlog = []
         self._grid_flushed_at = now
-        self.grid.upsert(backlog)
+        grid.upsert(backlog)
 
     def _hold_gc(self, hold: bool) -> None:
         if hold != self._holding_gc:

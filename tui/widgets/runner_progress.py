@@ -92,6 +92,32 @@ def _counts_text(stats: RunStats, now: float, show_timing: bool) -> str:
     return " · ".join(parts)
 
 
+class LiveText(Static):
+    """A line of the progress display, updated on every flush (10 a second) while a run streams.
+
+    `show` redraws only when the text changed, and lays the screen out again only when the new
+    text takes another number of lines: a layout pass per flush kept the UI thread from the keys.
+    """
+
+    def __init__(self, text: str = "", **kwargs) -> None:
+        super().__init__(text, **kwargs)
+        self._shown: str | Text | None = None
+
+    def _lines(self, text: str | Text) -> int | None:
+        width = self.content_region.width
+        if width <= 0:
+            return None
+        return len((Text(text) if isinstance(text, str) else text).wrap(self.app.console, width))
+
+    def show(self, text: str | Text) -> None:
+        previous = self._shown
+        if previous is not None and previous == text:
+            return
+        same_height = previous is not None and self._lines(previous) == self._lines(text) is not None
+        self._shown = text
+        self.update(text, layout=not same_height)
+
+
 class ProgressDisplay:
     """Mixin of `RunnerPane` (its `stats`, `show_timing` and the `#runner-*` widgets)."""
 
@@ -103,15 +129,15 @@ class ProgressDisplay:
         if stats.rules:
             who = "rules" if stats.rules_run_by == "local" else "server rules"
             extra += f" · {who}: {', '.join(stats.rules)}"
-        self.query_one("#runner-title", Static).update(f"{title} · {state}{extra}")
+        self.query_one("#runner-title", LiveText).show(f"{title} · {state}{extra}")
         self.query_one("#runner-progress-row").display = True
         bar = self.query_one("#runner-progress", ProgressBar)
         bar.update(total=max(stats.total, 1), progress=min(stats.done, max(stats.total, 1)))
-        self.query_one("#runner-stats", Static).update(_counts_text(stats, now, self.show_timing))
-        self.query_one("#runner-means", Static).update(means_text(stats))
-        status = self.query_one("#runner-status", Static)
-        status.update(stats.message)
+        self.query_one("#runner-stats", LiveText).show(_counts_text(stats, now, self.show_timing))
+        self.query_one("#runner-means", LiveText).show(means_text(stats))
+        status = self.query_one("#runner-status", LiveText)
+        status.show(stats.message)
         status.set_classes(f"-{stats.status}")
 
     def _show_status(self, text: str) -> None:
-        self.query_one("#runner-status", Static).update(text)
+        self.query_one("#runner-status", LiveText).show(text)
