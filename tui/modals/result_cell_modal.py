@@ -14,6 +14,11 @@ from tui.widgets.formatting import pretty_json
 from tui.widgets.results_grid import score_cell
 
 
+def _name(score: Score) -> str:
+    """A score as people read it: its key, and the evaluator when that says more than the key."""
+    return score.key if score.evaluator in ("", score.key) else score.ident
+
+
 class ResultCellModal(CloseModal):
     """Opened from a grid cell; `key` picks the evaluator score shown first (None: all of them)."""
 
@@ -63,7 +68,7 @@ class ResultCellModal(CloseModal):
         scores = sorted(self.result.scores, key=lambda s: not self._chosen(s))
         lines: list[Static] = []
         for score in scores:
-            head = Text.assemble((f"{score.ident}: ", "bold"), score_cell(score),
+            head = Text.assemble((f"{_name(score)}: ", "bold"), score_cell(score),
                                  f"  ({score.score!r})" if not score.error else "")
             lines.append(Static(head, classes="cell-score"))
             if score.error:
@@ -77,7 +82,8 @@ class ResultCellModal(CloseModal):
     def compose(self) -> ComposeResult:
         r = self.result
         with Vertical(id="cell-dialog") as dialog:
-            dialog.border_title = f"Result · {self.key or 'example'}"
+            chosen = next((s for s in r.scores if self._chosen(s)), None)
+            dialog.border_title = f"Result · {_name(chosen) if chosen else self.key or 'example'}"
             with VerticalScroll(id="cell-body"):
                 yield Static(Text(f"example {r.example_id}", style="dim"))
                 if r.error:
