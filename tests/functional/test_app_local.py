@@ -342,9 +342,14 @@ async def test_upload_of_code_that_fails_in_the_sandbox_asks_first(local_app, ev
         await pilot.press("u")
         await settle(pilot, rounds=6)
         await pilot.click("#confirm")
+        await settle(pilot)
+        form_question = local_app.screen  # the form asks first, naming the warnings (#11)
+        assert isinstance(form_question, UploadCheckModal), form_question
+        assert any("imports urllib.request" in line for line in form_question.lines)
+        await pilot.press("y")
         await settle(pilot, rounds=8)
-        check = local_app.screen
-        assert isinstance(check, UploadCheckModal), check
+        check = local_app.screen  # then what the sandbox run found
+        assert isinstance(check, UploadCheckModal) and check is not form_question, check
         assert any("no network access" in line for line in check.lines)
         await pilot.press("escape")
         await settle(pilot)

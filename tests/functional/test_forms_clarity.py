@@ -6,11 +6,13 @@ that must run go to the fake OpenAI server.
 
 from __future__ import annotations
 
-from textual.widgets import Select, Static
+from textual.widgets import Input, Select, Static
 
-from tests.functional.conftest import select_local, settle
+from tests.functional.conftest import local_backend, select_local, settle
 from tests.functional.test_runner_pane import HarnessApp, backend, open_start_form, wait_until  # noqa: F401
 from tui.modals.test_modal import TestModal
+from tui.modals.upload_check_modal import UploadCheckModal
+from tui.modals.upload_modal import UploadModal
 from tui.widgets.tick_list import TickList
 
 
@@ -106,7 +108,7 @@ async def test_test_modal_picks_the_dataset_whose_references_the_function_reads(
         modal = await _open_test_modal(pilot, local_app, "trajectory_evaluator")
         assert modal.query_one("#test-dataset", Select).value == "Skills: Trajectory"
         assert "mean good 1.00" in _text(modal, "#test-summary")
-        assert _text(modal, "#test-warnings") == ""
+        assert not modal.query_one("#test-warnings", Static).display
 
 
 async def test_test_modal_warns_when_the_chosen_dataset_lacks_the_keys(local_app):
@@ -122,6 +124,7 @@ async def test_test_modal_warns_when_the_chosen_dataset_lacks_the_keys(local_app
 async def test_test_modal_flags_a_score_outside_zero_to_one(local_app):
     async with local_app.run_test(size=(120, 36)) as pilot:
         modal = await _open_test_modal(pilot, local_app, "forty_two", ODD_EVALUATORS)
+        assert modal.query_one("#test-warnings", Static).display
         assert "score 42 is outside 0–1" in _text(modal, "#test-warnings")
         assert "score 42 is outside 0–1" in _text(modal, "#test-detail")
 
@@ -148,3 +151,89 @@ async def test_sample_judge_runs_against_the_fake_openai(local_app, openai_env):
         assert modal.query_one("#test-dataset", Select).value == "Skills: Final Response"
         assert openai_env.chat_requests()  # the judge really asked
         assert "OPENAI_API_KEY" not in _text(modal, "#test-detail")
+
+
+# -- upload form ----------------------------------------------------------------------------------
+
+NETWORKED = '''
+import json
+import requests
+from langchain_openai import ChatOpenAI
+
+
+async def networked(run, example):
+    reply = ChatOpenAI(model="gpt-4o-mini").invoke("grade: " + json.dumps(run["outputs"]))
+    extra = requests.get("http://example.invalid").text
+    return {"networked": int(bool(reply and extra and undefined_helper()))}
+'''
+
+
+async def _open_upload_form(pilot, app, function: str, new_file: str) -> UploadModal:
+    await settle(pilot)
+    (app.evaluator_dir / "networked.py").write_text(new_file)
+    await pilot.press("r")
+    await wait_until(pilot, lambda: function in [f.name for f in app.screen.evaluators.local_functions])
+    await settle(pilot)
+    select_local(app, function)
+    await pilot.press("u")
+    await settle(pilot)
+    assert isinstance(app.screen, UploadModal)
+    return app.screen
+
+
+async def test_upload_form_shows_every_warning_and_scrolls(local_app):
+    async with local_app.run_test(size=(80, 24)) as pilot:
+        form = await _open_upload_form(pilot, local_app, "networked", NETWORKED)
+        text = " ".join(_text(form, "#upload-warnings").split())
+        assert text.startswith("4 warnings, 3 of them will fail in LangSmith's sandbox:")
+        assert "is async" in text
+        assert "imports langchain_openai" in text and "code evaluators have no network access" in text
+        assert "imports requests" in text
+        assert "uses 'undefined_helper'" in text and "NameError" in text
+        box = form.query_one("#upload-warnings-box")
+        assert box.display and box.max_scroll_y > 0  # more than fit at 80x24: it scrolls
+        box.scroll_end(animate=False)
+        await pilot.pause()
+        assert box.scroll_y == box.max_scroll_y
+
+
+async def test_upload_form_asks_before_sending_code_that_fails_in_the_sandbox(local_app, evaltui_home):
+    async with local_app.run_test(size=(120, 36)) as pilot:
+        form = await _open_upload_form(pilot, local_app, "networked", NETWORKED)
+        name = form.query_one("#upload-name", Input)
+        name.value = "My networked rule"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(local_app.screen, UploadCheckModal))
+        question = " ".join(str(s.render()) for s in local_app.screen.query(Static))
+        assert "imports langchain_openai" in question and "imports requests" in question
+        assert "undefined_helper" in question and "is async" not in question
+        assert local_app.screen.focused.id == "cancel"
+        await pilot.press("escape")  # cancel: back to the form, as typed, nothing sent
+        await settle(pilot)
+        assert local_app.screen is form and name.value == "My networked rule"
+        assert _rules(evaltui_home) == []
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(local_app.screen, UploadCheckModal))
+        await pilot.press("y")  # upload anyway: the form closes and the upload goes on
+        await settle(pilot)
+        assert not isinstance(local_app.screen, UploadModal) and form not in local_app.screen_stack
+
+
+async def test_upload_form_sends_clean_code_without_asking(local_app, evaltui_home):
+    async with local_app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        select_local(local_app, "exact_match_evaluator")
+        await pilot.press("u")
+        await settle(pilot)
+        assert not local_app.screen.query_one("#upload-warnings-box").display
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert [r.name for r in _rules(evaltui_home)] == ["exact_match_evaluator"]
+
+
+def _rules(home):
+    workspace = local_backend(home)
+    try:
+        return workspace.list_rules()
+    finally:
+        workspace.close()

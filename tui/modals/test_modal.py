@@ -38,6 +38,7 @@ class TestModal(CloseModal):
     TestModal #test-warnings {
         height: auto;
         color: $warning;
+        display: none;  /* shown when there is a warning */
     }
     TestModal #test-detail-box {
         height: auto;
@@ -106,7 +107,7 @@ class TestModal(CloseModal):
             return
         self.query_one("#test-table").loading = True
         self.query_one("#test-summary", Static).update(f"Testing on {self.dataset}…")
-        self.query_one("#test-warnings", Static).update("")
+        self.query_one("#test-warnings", Static).display = False
         fit_first = not self._fitted
         self._fitted = True
         self.run_test(self.dataset, fit_first)
@@ -170,7 +171,9 @@ class TestModal(CloseModal):
         table.clear()
         summary = self.query_one("#test-summary", Static)
         warnings = self._warnings(event.report)
-        self.query_one("#test-warnings", Static).update("\n".join(f"⚠ {w}" for w in warnings))
+        shown = self.query_one("#test-warnings", Static)
+        shown.update("\n".join(f"⚠ {w}" for w in warnings))
+        shown.display = bool(warnings)
         if event.error:
             summary.update(f"✖ {event.error}")
             summary.set_class(True, "failed")

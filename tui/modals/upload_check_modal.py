@@ -25,6 +25,13 @@ class UploadCheckModal(ConfirmModal):
             yield Static("\n".join(self.lines), markup=False)
 
 
+def sandbox_warning_lines(warnings: list[str]) -> list[str]:
+    """The question of the upload form before it sends code that will fail in the sandbox."""
+    return ([f"⚠ {w}" for w in warnings]
+            + ["", "As it is, this code will fail in LangSmith's code-evaluator sandbox (no network; the "
+                   "standard library, numpy, pandas, jsonschema, scipy and scikit-learn only)."])
+
+
 def upload_check_lines(plan) -> list[str]:
     """What the user must see before this plan is applied ([] when nothing needs a look)."""
     lines: list[str] = []

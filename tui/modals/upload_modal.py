@@ -8,7 +8,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.validation import Number
@@ -17,6 +17,18 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from tui.backend.core.errors import EvaltuiError
 from tui.backend.rules.sample_rate import sample_rate_problem
 from tui.widgets.backend_access import current_backend
+
+
+def warnings_text(warnings: list[str]) -> str:
+    """Every warning, under a count when there are several (the box may need scrolling)."""
+    from tui.backend.rules.sandbox_check import failing_in_sandbox
+
+    lines = [f"⚠ {w}" for w in warnings]
+    if len(warnings) > 1:
+        failing = len(failing_in_sandbox(warnings))
+        fail = f", {failing} of them will fail in LangSmith's sandbox" if failing else ""
+        lines.insert(0, f"{len(warnings)} warnings{fail}:")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class UploadModal(ModalScreen[UploadRequest | None]):
         self.target = target
         self.sample_rate = sample_rate
         self.projects: list[str] = []
+        self.warnings: list[str] = []  # the shown function's, once its preview is built
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog wide-dialog") as dialog:
@@ -88,7 +101,8 @@ class UploadModal(ModalScreen[UploadRequest | None]):
             yield Static("", id="upload-error", markup=False)
             yield Static("Code that will be sent (perform_eval):", classes="section-title")
             yield TextArea("", id="upload-preview", read_only=True, language="python", show_line_numbers=True)
-            yield Static("", id="upload-warnings", markup=False)
+            with VerticalScroll(id="upload-warnings-box"):  # every warning; scrolls when there are many
+                yield Static("", id="upload-warnings", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Upload", id="confirm", variant="primary")
@@ -148,7 +162,9 @@ class UploadModal(ModalScreen[UploadRequest | None]):
         preview = self.query_one("#upload-preview", TextArea)
         preview.loading = False
         preview.load_text(event.code)
-        self.query_one("#upload-warnings", Static).update("\n".join(f"⚠ {w}" for w in event.warnings))
+        self.warnings = list(event.warnings)
+        self.query_one("#upload-warnings", Static).update(warnings_text(self.warnings))
+        self.query_one("#upload-warnings-box").display = bool(event.warnings)
 
     def on_upload_modal_projects_loaded(self, event: ProjectsLoaded) -> None:
         self.projects = sorted(set(event.names))
@@ -170,6 +186,7 @@ class UploadModal(ModalScreen[UploadRequest | None]):
         if name.value.strip() == self.function:
             name.value = new
         self.function = new
+        self.warnings = []
         self.query_one("#upload-preview").loading = True
         self.build_preview(new)
 
@@ -209,7 +226,20 @@ class UploadModal(ModalScreen[UploadRequest | None]):
         if isinstance(result, str):
             self.query_one("#upload-error", Static).update(f"✖ {result}")
             return
-        self.dismiss(result)
+        self.query_one("#upload-error", Static).update("")
+        from tui.backend.rules.sandbox_check import failing_in_sandbox
+
+        failing = failing_in_sandbox(self.warnings)
+        if not failing:
+            self.dismiss(result)
+            return
+        from tui.modals.upload_check_modal import UploadCheckModal, sandbox_warning_lines
+
+        def answered(upload: bool | None) -> None:
+            if upload:
+                self.dismiss(result)  # else the form stays as it was typed
+
+        self.app.push_screen(UploadCheckModal(result.name, sandbox_warning_lines(failing)), answered)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

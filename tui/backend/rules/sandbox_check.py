@@ -27,6 +27,16 @@ from tui.backend.source.entry_point import ENTRY_POINT
 
 CODE_FILENAME = "<uploaded evaluator>"
 
+#: What `source.bundle`'s warnings say when the code cannot work in the sandbox: an import it lacks,
+#: a network module, a relative import left out, a name left undefined (an async function is fine).
+SANDBOX_FAILURES = ("which LangSmith code evaluators cannot use", "have no network or process access",
+                    "could not inline", "it will raise NameError")
+
+
+def failing_in_sandbox(warnings: list[str]) -> list[str]:
+    """The bundle warnings that mean the uploaded code will fail in LangSmith's sandbox."""
+    return [w for w in warnings if any(marker in w for marker in SANDBOX_FAILURES)]
+
 _CHILD = r'''
 import importlib.abc, json, socket, sys, traceback
 
