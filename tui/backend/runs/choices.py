@@ -78,8 +78,7 @@ def judge_key_note(choices: list[EvaluatorChoice]) -> str:
     """The line under the picker when judges are offered but cannot run ("" when all is well)."""
     if not judge_key_missing() or not any(c.is_judge for c in choices):
         return ""
-    return (f"LLM judges need {JUDGE_KEY}, which is not set: set it in the environment or a .env file "
-            "(here or in $EVALTUI_HOME). Without it they give an error for every example.")
+    return f"LLM judges need {JUDGE_KEY} (not set): put it in the environment or a .env file, else they only give errors."
 
 
 def evaluator_choices(evaluator_dir: Path | None) -> tuple[list[EvaluatorChoice], list[str]]:
