@@ -42,7 +42,7 @@ class TestModal(CloseModal):
     }
     TestModal #test-detail-box {
         height: auto;
-        max-height: 8;  /* a long error scrolls here, in full */
+        max-height: 30%;  /* a long error scrolls here, in full */
     }
     """
 
