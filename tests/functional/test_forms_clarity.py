@@ -217,6 +217,10 @@ async def test_upload_form_asks_before_sending_code_that_fails_in_the_sandbox(lo
         await pilot.press("y")  # upload anyway: the form closes and the upload goes on
         await settle(pilot)
         assert not isinstance(local_app.screen, UploadModal) and form not in local_app.screen_stack
+        # the sandbox run that confirms the warnings is reported, not asked about a second time
+        await wait_until(pilot, lambda: [r.name for r in _rules(evaltui_home)] == ["My networked rule"])
+        assert not isinstance(local_app.screen, UploadCheckModal)
+        assert any("failed as warned" in n.message for n in local_app._notifications)
 
 
 async def test_upload_form_sends_clean_code_without_asking(local_app, evaltui_home):

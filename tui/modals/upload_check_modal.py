@@ -32,10 +32,11 @@ def sandbox_warning_lines(warnings: list[str]) -> list[str]:
                    "standard library, numpy, pandas, jsonschema, scipy and scikit-learn only)."])
 
 
-def upload_check_lines(plan) -> list[str]:
-    """What the user must see before this plan is applied ([] when nothing needs a look)."""
+def upload_check_lines(plan, sandbox: bool = True) -> list[str]:
+    """What the user must see before this plan is applied ([] when nothing needs a look);
+    `sandbox=False`: a failing sandbox run was already accepted in the form."""
     lines: list[str] = []
-    if plan.sandbox is not None and plan.sandbox.failed:
+    if sandbox and plan.sandbox is not None and plan.sandbox.failed:
         lines += plan.sandbox.lines()
     if plan.judge is not None and plan.warnings:
         lines += plan.judge.preview() + [f"⚠ {w}" for w in plan.warnings]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from textual import on, work
@@ -39,6 +39,9 @@ class UploadRequest:
     dataset: str | None
     project: str | None
     sample_rate: float
+    #: the user already said "upload anyway" to the form's sandbox warnings: the sandbox run that
+    #: confirms them is reported, not asked about a second time
+    sandbox_failure_accepted: bool = False
 
 
 class UploadModal(ModalScreen[UploadRequest | None]):
@@ -237,7 +240,7 @@ class UploadModal(ModalScreen[UploadRequest | None]):
 
         def answered(upload: bool | None) -> None:
             if upload:
-                self.dismiss(result)  # else the form stays as it was typed
+                self.dismiss(replace(result, sandbox_failure_accepted=True))  # else the form stays as typed
 
         self.app.push_screen(UploadCheckModal(result.name, sandbox_warning_lines(failing)), answered)
 

@@ -79,6 +79,7 @@ class SourceLoaded(Message):
 class UploadPlanned(Message):
     plan: Any
     replace_only: bool
+    sandbox_failure_accepted: bool = False  # asked in the upload form already
 
 
 @dataclass

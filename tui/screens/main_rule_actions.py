@@ -156,7 +156,7 @@ class RuleActions:
             dataset=request.dataset, project=request.project,
             sample_rate=request.sample_rate, rule_id=rule_id,
         )
-        self.post_message(UploadPlanned(plan, replace_only))
+        self.post_message(UploadPlanned(plan, replace_only, request.sandbox_failure_accepted))
 
     def on_upload_planned(self, event: UploadPlanned) -> None:
         plan = event.plan
@@ -168,9 +168,12 @@ class RuleActions:
             return
         from tui.modals.upload_check_modal import UploadCheckModal, upload_check_lines
 
-        check = upload_check_lines(plan)
+        check = upload_check_lines(plan, sandbox=not event.sandbox_failure_accepted)
         if not plan.existing:
             if not check:
+                if event.sandbox_failure_accepted and plan.sandbox is not None and plan.sandbox.failed:
+                    self.notify("Uploading as you asked; the sandbox check failed as warned: "
+                                + " ".join(plan.sandbox.lines()[:2]), severity="warning", timeout=8)
                 self.apply_upload(plan, replace=False)
                 return
             self.app.push_screen(UploadCheckModal(plan.spec.name, check), _answered(
