@@ -9,14 +9,14 @@ the main screen is imported and built; the main screen takes the workspace from
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-from textual.app import App
+from textual import events, work
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -26,6 +26,8 @@ from tui.keymap import KEYMAP_FILE, binding_keys, load_keymap
 from tui.screens.startup_screen import StartupScreen
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from tui.backend.workspace.base import Backend
     from tui.screens.main_screen import MainScreen
 
@@ -50,6 +52,8 @@ class EvalTuiCommands(Provider):
         for namespace, bindings in targets:
             for b in bindings:
                 assert isinstance(b, Binding)
+                if any(name == b.description for name, _, _ in entries):
+                    continue  # one entry per command (help is both ? and f1)
                 key = app.get_key_display(Binding(binding_keys(app.keymap, b).split(",")[0], ""))
                 entries.append(
                     (b.description, partial(namespace.run_action, b.action), f"{b.tooltip or b.description} ({key})")
@@ -74,9 +78,14 @@ class EvalTuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "evaltui"
     COMMANDS = App.COMMANDS | {EvalTuiCommands}
+    QUIT = Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave evaltui")
     BINDINGS = [
-        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="List every key"),
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave evaltui"),
+        # Priority: the keys typed right after `?` reach the help screen, not the widget focused
+        # before it (see check_action: in a text field "?" is typed; f1 opens help there too).
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="List every key", priority=True),
+        Binding("f1", "help('anywhere')", "Help", id="app.help_f1",
+                tooltip="List every key (also while typing in a field)", show=False),
+        QUIT,
     ]
 
     def __init__(self, settings: Settings, evaluator_dir: Path | None = None,
@@ -149,6 +158,51 @@ class EvalTuiApp(App[int]):
             return
         self.set_timer(0.1, lambda: self._exit_when_run_ends(pane, waited + 0.1))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "help" and not parameters and (
+                self._typing() or getattr(self.screen, "closes_on_help_key", False)):
+            return False  # "?" goes into the input, or closes the help screen
+        return True
+
+    def _typing(self) -> bool:
+        from textual.widgets import Input, TextArea
+
+        focused = self.focused
+        return isinstance(focused, Input) or (isinstance(focused, TextArea) and not focused.read_only)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c with no experiment running (the footer and help say it cancels one)."""
+        quit_key = self.get_key_display(Binding(binding_keys(self.keymap, self.QUIT).split(",")[0], ""))
+        self.notify(f"No experiment is running: ctrl+c cancels one. Press {quit_key} to quit.",
+                    title="Nothing to cancel", timeout=4)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's palette commands, with our Maximize (`m`, every pane) instead of Textual's and
+        a Screenshot saved where the user can find it (Textual's goes to ~/Downloads, often missing)."""
+        ours = self.main_screen_built and screen is self.main_screen
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot" or (ours and command.title in ("Maximize", "Minimize")):
+                continue
+            yield command
+        yield SystemCommand("Screenshot", f"Save an SVG picture of the screen in {self.screenshot_dir}",
+                            lambda: self.set_timer(0.1, self.save_screenshot_file))
+
+    @property
+    def screenshot_dir(self) -> Path:
+        return self.settings.home / "screenshots"
+
+    def save_screenshot_file(self) -> Path | None:
+        """Save the screen as SVG under `screenshot_dir` and say where; None when it could not."""
+        try:
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+            path = Path(self.save_screenshot(path=str(self.screenshot_dir)))
+        except OSError as err:
+            self.notify(f"Could not save the screenshot in {self.screenshot_dir}: {err.strerror or err}",
+                        title="Screenshot", severity="error")
+            return None
+        self.notify(f"Saved {path}", title="Screenshot", markup=False)
+        return path
+
     def load_user_keymap(self) -> None:
         """Apply `$EVALTUI_HOME/keymap.toml`; a bad file is a notification, never a crash."""
         keymap, problem = load_keymap(self.settings.home / KEYMAP_FILE)
@@ -218,7 +272,10 @@ class EvalTuiApp(App[int]):
             return
         super().exit(result, return_code, message)
 
-    def action_help(self) -> None:
+    def action_help(self, _from: str = "") -> None:
+        if isinstance(self.screen, StartupScreen):  # kept, and shown over the main screen (see replay_keys)
+            self.screen.keep_key(events.Key("question_mark", "?"))
+            return
         # Imported here: the experiments screen is not needed for the first frame.
         from tui.screens.experiments_screen import ExperimentsScreen
         from tui.screens.help_screen import HelpScreen
@@ -258,7 +315,15 @@ class EvalTuiApp(App[int]):
 
 
 def run_app(settings: Settings, evaluator_dir: Path | None) -> int:
-    """Run the app until the user quits; returns the process exit code."""
+    """Run the app until the user quits; returns the process exit code. A folder named with `--dir`
+    must exist (the default one is created with the sample files)."""
+    default = default_evaluator_dir(settings.home)
+    if evaluator_dir is not None and Path(evaluator_dir) != default and not Path(evaluator_dir).is_dir():
+        from tui.backend.core.errors import InvalidInput
+
+        what = "is not a folder" if Path(evaluator_dir).exists() else "does not exist"
+        raise InvalidInput(f"The evaluator folder {evaluator_dir} {what} (--dir). Create it, or start "
+                           f"evaltui without --dir to use {default}.")
     app = EvalTuiApp(settings, evaluator_dir=evaluator_dir)
     result = app.run()
     return int(result or 0) if app.return_code is None else app.return_code

@@ -23,6 +23,7 @@ from tui.backend.core.errors import EvaltuiError
 from tui.backend.core.models import Experiment
 from tui.backend.runs.export import export_experiment
 from tui.widgets.backend_access import require_backend
+from tui.widgets.column_fit import FixedColumnsTable
 from tui.widgets.screen_box import ScreenBox
 
 
@@ -113,7 +114,7 @@ class ExperimentsScreen(Screen["str | None"]):
     def compose(self) -> ComposeResult:
         with ScreenBox(id="experiments-box") as box:
             box.border_title = "Experiments"
-            yield DataTable(id="experiments-table", cursor_type="row", zebra_stripes=True)
+            yield FixedColumnsTable(id="experiments-table", cursor_type="row", zebra_stripes=True)
             yield Static("space mark · c compare two · e export · enter open · escape back", id="experiments-hint")
         yield Footer()
 
@@ -154,8 +155,7 @@ class ExperimentsScreen(Screen["str | None"]):
             table.add_row(self._mark_cell(exp.id), Text(dataset, style="bold"), exp.name,
                           Text(exp.status, style=status_style), str(row.results), summary_text(row.summary),
                           key=exp.id)
-        if not rows:
-            self.query_one("#experiments-hint", Static).update("No experiments yet — start one with ctrl+r.")
+        table.set_empty_text("No experiments yet: start one with ctrl+r on the main screen")
 
     def _mark_cell(self, experiment_id: str) -> Text:
         return Text("●", style="bold cyan") if experiment_id in self.marked else Text(" ")

@@ -17,7 +17,6 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import (
-    Footer,
     Header,
     Input,
     TabbedContent,
@@ -40,13 +39,17 @@ from tui.widgets.datasets_pane import DatasetsPane
 from tui.widgets.evaluators_pane import EvaluatorsPane
 from tui.widgets.examples_pane import ExamplesPane
 from tui.widgets.filter_bar import FilterBar
+from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.runner_keys import screen_bindings
 from tui.widgets.runner_pane import RunnerPane
 from tui.widgets.source_viewer import SourceViewer
 from tui.widgets.status_bar import StatusBar
 
-# Letter keys stand for global actions; a focused text widget gets to keep its letters.
+# Letter keys stand for global actions; a text widget being typed in gets to keep its letters.
 LETTER_ACTIONS = frozenset({"upload", "replace", "delete", "test", "edit", "refresh", "toggle_maximize"})
+
+# Keys that move the focus are priority bindings; a text widget being typed in keeps them.
+FOCUS_ACTIONS = frozenset({"focus_pane", "filter"})
 
 ERROR_REPEAT_S = 10.0  # the same error message within this many seconds is shown once
 
@@ -84,13 +87,15 @@ class MainScreen(WorkspaceLoading, RuleActions, EditorActions, EvaluatorFilesWat
                 tooltip="Open the selected function in $VISUAL / $EDITOR at its line; read it again on return"),
         Binding("n", "new_evaluator", "New", id="main.new",
                 tooltip="Create a new evaluator file from a template (Method 1, Method 2, LLM judge)"),
-        Binding("slash", "filter", "Filter", id="main.filter", tooltip="Filter the focused list"),
+        # Priority (handled as the key arrives, see check_action): keys typed right after a key that
+        # moves the focus go to the newly focused widget, not the one focused before.
+        Binding("slash", "filter", "Filter", id="main.filter", tooltip="Filter the focused list", priority=True),
         Binding("r", "refresh", "Refresh", id="main.refresh",
                 tooltip="Reload rules, local files and datasets"),
         Binding("m", "toggle_maximize", "Maximize", id="main.maximize",
                 tooltip="Give the focused pane the whole screen (again, or escape, to restore)"),
         *(Binding(str(number), f"focus_pane('{pane}')", label, show=False, id=f"main.focus_{pane}",
-                  tooltip=tooltip)
+                  tooltip=tooltip, priority=True)
           for number, (pane, (label, tooltip)) in enumerate(PANE_KEYS.items(), start=1)),
         # Runner keys work from any pane: they show the runner tab and act there.
         *screen_bindings(),
@@ -122,7 +127,7 @@ class MainScreen(WorkspaceLoading, RuleActions, EditorActions, EvaluatorFilesWat
                             yield RunnerPane(evaluator_dir=self.app.evaluator_dir,
                                              export_dir=self.app.settings.home / "exports")
         yield StatusBar(self.kind, self.masked_key, id="status-bar")
-        yield Footer(compact=True)
+        yield FittedFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(EvaluatorsPane).show_loading(True)
@@ -241,21 +246,26 @@ class MainScreen(WorkspaceLoading, RuleActions, EditorActions, EvaluatorFilesWat
 
     # -- focus and filter ------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in LETTER_ACTIONS and isinstance(self.focused, (Input, TextArea)):
-            return False
+        if action in LETTER_ACTIONS | FOCUS_ACTIONS and self._typing():
+            return False  # the text widget gets its letters, "/" and digits (the source is read-only)
         if action == "runner":
             return self.runner_pane.check_action(str(parameters[0]), ())
         return True
+
+    def _typing(self) -> bool:
+        focused = self.focused
+        return isinstance(focused, Input) or (isinstance(focused, TextArea) and not focused.read_only)
 
     def action_focus_pane(self, pane: str) -> None:
         if pane in ("examples", "runner"):
             self.query_one(TabbedContent).active = f"{pane}-tab"
         target: Widget = self.query_one(PANES[pane])
         focusable = [w for w in target.query("*") if w.focusable and w.display]
+        # Focused now, not after the queued keys: `2 down down` moves the datasets cursor.
         if focusable:
-            focusable[0].focus()
+            self.set_focus(focusable[0])
         elif target.focusable:
-            target.focus()
+            self.set_focus(target)
         else:  # a loading table cannot take the focus: say so rather than ignore the key
             self.notify(f"The {pane} pane is still loading; try again in a moment.", timeout=3)
         if pane in ("evaluators", "datasets", "examples"):

@@ -14,8 +14,9 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
+from tui.widgets.fitted_footer import FittedFooter
 from tui.widgets.status_bar import StatusBar
 
 # (id, border title) of each pane, laid out by the same app.tcss rules as the main screen's panes.
@@ -41,12 +42,16 @@ class StartupScreen(Screen):
                         pane.border_title = title
                         yield pane
         yield StatusBar(self.kind, self.masked_key, id="status-bar")
-        yield Footer(compact=True)
+        yield FittedFooter(compact=True)  # the main screen's, so nothing moves on the switch
 
     def on_key(self, event: events.Key) -> None:
-        self.typed.append(events.Key(event.key, event.character))
+        self.keep_key(event)
         event.stop()
         event.prevent_default()
+
+    def keep_key(self, event: events.Key) -> None:
+        """Keep a key for the main screen (a priority key the app handles arrives here too)."""
+        self.typed.append(events.Key(event.key, event.character))
 
     async def replay_keys(self, app: App) -> None:
         """Send the keys typed while this screen was shown to `app`, now on the main screen.

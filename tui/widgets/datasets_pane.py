@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -12,20 +11,23 @@ from textual.timer import Timer
 from textual.widgets import DataTable
 
 from tui.backend.core.models import Dataset
-from tui.widgets.column_fit import ColumnFit, FixedColumnsTable
+from tui.widgets.column_fit import DistinctLabel
 from tui.widgets.delayed_loading import DelayedLoading
+from tui.widgets.evaluators_pane import FittedTable
 from tui.widgets.formatting import ago
 
 HIGHLIGHT_DEBOUNCE_S = 0.2
 
 
 COLUMNS = {"Name": 30, "Examples": 8, "Modified": 9}
+DROP = ("Modified", "Examples")  # when the pane is narrow: the name matters most
 
 
 class DatasetsPane(Vertical):
     """Posts `DatasetChosen` once the cursor rests on a dataset (debounced while scrolling)."""
 
     BORDER_TITLE = "Datasets"
+    ALLOW_MAXIMIZE = True  # `m` gives the whole pane the screen, not only its focused widget
 
     @dataclass
     class DatasetChosen(Message):
@@ -43,11 +45,7 @@ class DatasetsPane(Vertical):
         self._loading: DelayedLoading | None = None
 
     def compose(self) -> ComposeResult:
-        table = FixedColumnsTable(id="datasets-table", cursor_type="row", zebra_stripes=True,
-                                  fit=ColumnFit(COLUMNS, flexible="Name", minimum=14))
-        for label, width in COLUMNS.items():
-            table.add_column(label, width=width)
-        yield table
+        yield FittedTable(COLUMNS, DROP, minimum=14, id="datasets-table", cursor_type="row", zebra_stripes=True)
 
     @property
     def datasets(self) -> list[Dataset]:
@@ -75,11 +73,13 @@ class DatasetsPane(Vertical):
         self._loading.set(loading)
 
     def _render_rows(self) -> None:
-        table = self.query_one(DataTable)
-        table.clear()
+        table = self.query_one(FittedTable)
         shown = [d for d in self._datasets if not self._filter or self._filter in d.name.lower()]
-        for d in shown:
-            table.add_row(Text(d.name), f"{d.example_count:,}", ago(d.modified_at), key=d.id)
+        names = [d.name for d in shown]
+        table.set_empty_text(f"No dataset matches “{self._filter}”" if self._filter
+                             else "No datasets in this workspace")
+        table.show_rows((d.id, (DistinctLabel(d.name, names), f"{d.example_count:,}", ago(d.modified_at)))
+                        for d in shown)
         suffix = f" ({len(shown)} of {len(self._datasets)})" if self._filter else f" ({len(shown)})"
         self.border_title = "Datasets" + suffix
 

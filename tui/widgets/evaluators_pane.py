@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 
 from tui.backend.core.models import Rule, WorkspaceEvaluator
 from tui.backend.source.functions import LocalFunction
-from tui.widgets.column_fit import CELL_PADDING, SCROLLBAR, ColumnFit, FixedColumnsTable
+from tui.widgets.column_fit import CELL_PADDING, SCROLLBAR, ColumnFit, DistinctLabel, FixedColumnsTable
 from tui.widgets.formatting import ago, rate
 
 _SYNC_STYLE = {"in sync": "green", "changed": "yellow", "not uploaded": "dim", "unknown": "red"}
@@ -56,14 +56,25 @@ def _matches(needle: str, *fields: str) -> bool:
     return not needle or any(needle in f.lower() for f in fields)
 
 
+def bound_to(rule: Rule) -> str:
+    """The Bound to cell: a dataset by its name (the usual case), a project as `project: name`."""
+    if rule.dataset_id or rule.dataset_name:
+        return rule.dataset_name or rule.dataset_id or ""
+    return rule.target_label
+
+
+def _empty_text(filtered: str, matches: str, none: str) -> str:
+    return f"{matches} “{filtered}”" if filtered else none
+
+
 def _name(text: str, style: str = "") -> Text:
     return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
 
 # Widths of every column; `DROP` says which ones go first when a table is too narrow for them all
 # (the first column of each table is the flexible one and always stays).
-RULE_COLUMNS = {"Name": 22, "Kind": 7, "Bound to": 14, "Rate": 5, "On": 3, "Updated": 9}
-RULE_DROP = ("Updated", "Bound to", "On", "Rate")
+RULE_COLUMNS = {"Name": 22, "Kind": 7, "Bound to": 13, "Rate": 5, "On": 3, "Updated": 9}
+RULE_DROP = ("Updated", "On", "Rate", "Bound to")  # what tells rules apart stays longest
 LOCAL_COLUMNS = {"Function": 24, "Kind": 11, "State": 12, "File": 16}
 LOCAL_DROP = ("File", "Kind")
 WORKSPACE_COLUMNS = {"Name": 26, "Type": 4, "Keys": 12, "Build": 8, "Bound to": 16}
@@ -168,6 +179,7 @@ class EvaluatorsPane(Vertical):
     `WorkspaceHighlighted`."""
 
     BORDER_TITLE = "Evaluators"
+    ALLOW_MAXIMIZE = True  # `m` gives the whole pane the screen, not only its focused widget
 
     # A newer highlight supersedes one still queued: only the row the cursor rests on matters.
     @dataclass
@@ -196,6 +208,7 @@ class EvaluatorsPane(Vertical):
         self._rules: list[Rule] = []
         self._local: list[LocalFunction] = []
         self._workspace: list[WorkspaceEvaluator] = []
+        self._local_dir: Path | None = None  # the folder listed in Local files, once scanned
         self._filter = ""
         self._drawn: dict[str, tuple] = {}  # what each table shows now: skip identical redraws
         self._active_table: str | None = None  # the table the user last focused: only it selects
@@ -236,6 +249,7 @@ class EvaluatorsPane(Vertical):
 
     def show_local(self, functions: list[LocalFunction], directory: Path) -> None:
         self._local = functions
+        self._local_dir = directory
         title = self.query_one("#local-title", Static)
         title.update(f"Local files · {directory}")
         title.tooltip = str(directory)
@@ -276,15 +290,19 @@ class EvaluatorsPane(Vertical):
         self.query_one("#rules-title", Static).update(
             self._title("Uploaded rules", len(shown), len(self._rules), bool(self._filter))
         )
+        table = self.query_one("#rules-table", FittedTable)
+        table.set_empty_text(_empty_text(self._filter, "No uploaded rule matches",
+                                         "No rules yet: u uploads one"))
         if self._unchanged("rules", tuple(shown)):
             return
-        self.query_one("#rules-table", FittedTable).show_rows(
+        targets = [bound_to(r) for r in shown]
+        table.show_rows(
             (
                 r.id,
                 (
                     _name(r.name, "" if r.is_enabled else "dim"),
                     Text(rule_kind_short(r), style=_KIND_STYLE.get(r.kind, "")),
-                    _name(r.target_label),
+                    DistinctLabel(bound_to(r), targets),
                     rate(r.sampling_rate),
                     "on" if r.is_enabled else "off",
                     ago(r.updated_at or r.created_at),
@@ -294,6 +312,7 @@ class EvaluatorsPane(Vertical):
         )
 
     def _render_local(self) -> None:
+        self._show_local_empty_text()
         shown = [f for f in self._local if _matches(self._filter, f.name, f.path.name, f.kind, f.state)]
         if self._unchanged("local", tuple((f.key, f.name, f.kind, f.state, f.path) for f in shown)):
             return
@@ -307,6 +326,17 @@ class EvaluatorsPane(Vertical):
             successor=same_file,
         )
 
+    def _show_local_empty_text(self) -> None:
+        directory = self._local_dir
+        if directory is None:
+            none = ""
+        elif not directory.is_dir():
+            none = f"The folder does not exist (evaltui --dir FOLDER picks one): {directory}"
+        else:
+            none = f"No evaluator functions here (n creates a file from a template): {directory}"
+        self.query_one("#local-table", FittedTable).set_empty_text(
+            _empty_text(self._filter, "No local function matches", none))
+
     def _render_workspace(self) -> None:
         shown = [
             e for e in self._workspace
@@ -315,9 +345,12 @@ class EvaluatorsPane(Vertical):
         self.query_one("#workspace-title", Static).update(
             self._title("Workspace evaluators", len(shown), len(self._workspace), bool(self._filter))
         )
+        table = self.query_one("#workspace-table", FittedTable)
+        table.set_empty_text(_empty_text(self._filter, "No workspace evaluator matches",
+                                         "No evaluators defined in this workspace"))
         if self._unchanged("workspace", tuple(shown)):
             return
-        self.query_one("#workspace-table", FittedTable).show_rows(
+        table.show_rows(
             (
                 e.id,
                 (

@@ -17,7 +17,7 @@ from tui.widgets.formatting import one_line
 
 PAGE_SIZE = 200
 CELL_CHARS = 120  # text kept per cell; the column (sized to the pane) shows what fits
-COLUMNS = {"#": 6, "Inputs": 30, "Reference outputs": 30}
+COLUMNS = {"#": 5, "Inputs": 30, "Reference outputs": 30}
 PREFETCH_MARGIN = 40  # rows from the end at which the next page is requested
 
 
@@ -25,6 +25,7 @@ class ExamplesPane(Vertical):
     """Posts `PageWanted` when more rows are needed and `ExampleOpened` on enter."""
 
     BORDER_TITLE = "Examples"
+    ALLOW_MAXIMIZE = True  # `m` gives the whole pane the screen, not only its focused widget
 
     @dataclass
     class PageWanted(Message):
@@ -47,7 +48,7 @@ class ExamplesPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Choose a dataset to see its examples.", id="examples-hint")
-        fit = ColumnFit(COLUMNS, flexible=("Inputs", "Reference outputs"), minimum=16, maximum=CELL_CHARS)
+        fit = ColumnFit(COLUMNS, flexible=("Inputs", "Reference outputs"), minimum=12, maximum=CELL_CHARS)
         table = FixedColumnsTable(id="examples-table", cursor_type="row", zebra_stripes=True, fit=fit)
         for label, key in (("#", "index"), ("Inputs", "inputs"), ("Reference outputs", "outputs")):
             table.add_column(label, key=key, width=COLUMNS[label])
@@ -61,8 +62,9 @@ class ExamplesPane(Vertical):
     def start(self, dataset: Dataset) -> None:
         """Forget the old rows; the caller loads the first page."""
         self.dataset, self.total, self._examples, self._requested = dataset, 0, [], 0
-        table = self.query_one(DataTable)
+        table = self.query_one(FixedColumnsTable)
         table.clear()
+        table.set_empty_text("")  # until the first page says how many there are
         table.display = True
         self._show_loading(True)
         self.query_one("#examples-hint").display = False
@@ -84,6 +86,7 @@ class ExamplesPane(Vertical):
                 str(i + 1), Text(one_line(ex.inputs, width)), Text(one_line(ex.outputs, width)), key=str(i)
             )
         self._update_title()
+        self._update_empty_text()
 
     def page_failed(self) -> None:
         self._show_loading(False)
@@ -107,6 +110,14 @@ class ExamplesPane(Vertical):
                 str(i + 1), Text(one_line(ex.inputs, width)), Text(one_line(ex.outputs, width)), key=str(i)
             )
         self._update_title()
+        self._update_empty_text()
+
+    def _update_empty_text(self) -> None:
+        table = self.query_one(FixedColumnsTable)
+        if self._filter:
+            table.set_empty_text(f"No loaded example matches “{self._filter}”")
+        else:
+            table.set_empty_text("This dataset has no examples" if self.dataset is not None and not self.total else "")
 
     def _row_matches(self, ex: Example) -> bool:
         return self._filter in (one_line(ex.inputs, 10_000) + one_line(ex.outputs, 10_000)).lower()

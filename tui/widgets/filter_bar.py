@@ -30,7 +30,7 @@ class FilterBar(Input):
     def open(self, target_name: str) -> None:
         self.placeholder = f"Filter {target_name}… (enter keeps it, escape clears)"
         self.display = True
-        self.focus()
+        self.screen.set_focus(self)  # now: the letters typed right after `/` are the filter's
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

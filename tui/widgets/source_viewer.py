@@ -19,11 +19,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static, TextArea
+from textual.widgets.text_area import TextAreaTheme
 
 from tui.backend.core.models import KIND_LABELS, Rule, WorkspaceEvaluator
 from tui.widgets.formatting import rate
 
 LANGUAGE = "python"
+DARK_THEME = "css"  # the pane's own colours, VS Code dark syntax colours (TextArea's default)
+LIGHT_THEME = "evaltui-light"  # the pane's own colours, GitHub light syntax colours
 CODE_LANGUAGES = ("python", "javascript")
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .,/()@+-]*$")
@@ -162,6 +165,7 @@ class SourceViewer(Vertical):
     """Shows code as text; remote code is never executed here."""
 
     BORDER_TITLE = "Source"
+    ALLOW_MAXIMIZE = True  # `m` gives the whole pane the screen, not only its focused widget
     BINDINGS = [
         Binding("c", "copy_source", "Copy", id="source.copy", tooltip="Copy the shown code"),
         Binding("j", "jump_to_function", "Jump to fn", id="source.jump",
@@ -179,6 +183,15 @@ class SourceViewer(Vertical):
         area = TextArea("", id="source-text", read_only=True, show_line_numbers=True, soft_wrap=False)
         area.can_focus = True
         yield area
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        light = TextAreaTheme.get_builtin_theme("github_light")
+        area.register_theme(TextAreaTheme(name=LIGHT_THEME, syntax_styles=light.syntax_styles if light else {}))
+        self.watch(self.app, "theme", self._follow_app_theme)  # now, and on every theme change
+
+    def _follow_app_theme(self) -> None:
+        self.query_one(TextArea).theme = DARK_THEME if self.app.current_theme.dark else LIGHT_THEME
 
     @property
     def text(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,9 +52,25 @@ def evaltui_home() -> Path:
 
 
 def default_evaluator_dir(home: Path) -> Path:
-    """`./evaluators` when it exists (a project checkout), else the sample files under `home/evaluators`."""
+    """`./evaluators` when it exists (a project of evaluator files), else the sample files under
+    `home/evaluators`. In a clone of evaltui, `./evaluators` is evaltui's own library (helpers such as
+    `number_from_env`, not the user's evaluators): the sample files are meant there too."""
     here = Path.cwd() / "evaluators"
-    return here if here.is_dir() else home / "evaluators"
+    return here if here.is_dir() and not is_evaltui_library(here) else home / "evaluators"
+
+
+_PROJECT_NAME = re.compile(r'^name\s*=\s*["\']evaltui["\']\s*$', re.MULTILINE)
+
+
+def is_evaltui_library(directory: Path) -> bool:
+    """True for the `evaluators` package at the root of an evaltui checkout (its pyproject names evaltui)."""
+    if directory.name != "evaluators" or not (directory / "__init__.py").is_file():
+        return False
+    try:
+        pyproject = (directory.parent / "pyproject.toml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return bool(_PROJECT_NAME.search(pyproject))
 
 
 def load_env_files() -> None:
