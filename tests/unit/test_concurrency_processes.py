@@ -75,8 +75,12 @@ def test_two_processes_write_one_workspace(evaltui_home: Path, tmp_path: Path):
         assert names == sorted(f"{t}-{i}" for t in "AB" for i in range(6)), names
         assert {r.id for r in rules} >= before  # nothing that existed was lost
         from tui.backend.source.bundle import bundle_for_upload
+        from tui.backend.source.rule_origin import origin_of, without_origin
 
-        code = {r.name: r.code for r in rules}
+        code = {r.name: without_origin(r.code) for r in rules}
+        # each rule also records the function it came from (its code's first line)
+        assert all(origin_of(r).function == ("other" if int(r.name[2:]) % 2 == 0 else "good")
+                   for r in rules if r.id not in before)
         good, other = (bundle_for_upload(tmp_path / "evals.py", fn).code for fn in ("good", "other"))
         for tag in "AB":
             for i in range(6):  # even ones were replaced by the next step, odd ones were not

@@ -56,7 +56,10 @@ def rules_named(fake: FakeLangSmith, name: str) -> list[dict]:
 
 
 def code_of(rule: dict) -> str:
-    return rule["code_evaluators"][0]["code"]
+    """The rule's code without the origin line an upload puts first (`rule_origin`)."""
+    from tui.backend.source.rule_origin import without_origin
+
+    return without_origin(rule["code_evaluators"][0]["code"])
 
 
 def inject_random_fault(fake: FakeLangSmith, rng: random.Random) -> str:
