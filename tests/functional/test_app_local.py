@@ -330,12 +330,16 @@ async def test_upload_of_a_judge_previews_the_llm_rule_and_asks_before_dropping_
 
 
 async def test_upload_of_code_that_fails_in_the_sandbox_asks_first(local_app, evaltui_home):
+    """The form asks once, naming the warnings; the sandbox run that confirms them is then
+    reported, not asked again. Code that passes the form's checks but fails when the sandbox
+    runs it is asked about after that run."""
     from tui.modals.upload_check_modal import UploadCheckModal
 
     (evaltui_home / "evaluators").mkdir(parents=True, exist_ok=True)
     (evaltui_home / "evaluators" / "net_eval.py").write_text(
         "import urllib.request\n\n\ndef fetcher(run, example):\n"
-        "    urllib.request.urlopen('http://127.0.0.1:9/')\n    return {'score': 1}\n", encoding="utf-8")
+        "    urllib.request.urlopen('http://127.0.0.1:9/')\n    return {'score': 1}\n\n\n"
+        "def picky(run, example):\n    return {'score': example['outputs']['no_such_key']}\n", encoding="utf-8")
     async with local_app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         select_local(local_app, "fetcher")
@@ -348,12 +352,21 @@ async def test_upload_of_code_that_fails_in_the_sandbox_asks_first(local_app, ev
         assert any("imports urllib.request" in line for line in form_question.lines)
         await pilot.press("y")
         await settle(pilot, rounds=8)
-        check = local_app.screen  # then what the sandbox run found
-        assert isinstance(check, UploadCheckModal) and check is not form_question, check
-        assert any("no network access" in line for line in check.lines)
+        assert not isinstance(local_app.screen, UploadCheckModal)
+        assert [r.name for r in _rules(evaltui_home, "fetcher")] == ["fetcher"]
+        assert any("failed as warned" in n.message for n in local_app._notifications)
+
+        select_local(local_app, "picky")
+        await pilot.press("u")
+        await settle(pilot, rounds=6)
+        await pilot.click("#confirm")  # no warning in the form: it sends the plan straight away
+        await settle(pilot, rounds=8)
+        check = local_app.screen  # what the sandbox run found
+        assert isinstance(check, UploadCheckModal), check
+        assert any("KeyError" in line for line in check.lines), check.lines
         await pilot.press("escape")
         await settle(pilot)
-        assert _rules(evaltui_home, "fetcher") == []
+        assert _rules(evaltui_home, "picky") == []
 
 
 async def test_after_an_upload_keys_act_on_the_row_under_the_cursor(local_app, evaltui_home):

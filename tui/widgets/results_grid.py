@@ -45,6 +45,7 @@ from tui.widgets.results_view import (
 )
 
 EXAMPLE_COLUMN = "__example__"
+EXAMPLE_WIDTH, EXAMPLE_MIN = 36, 16  # the example column's width, and how far it shrinks to fit
 TARGET_COLUMN = "__target__"
 MISSING = Text("·", style="dim")
 
@@ -165,8 +166,30 @@ class ResultsGrid(FixedColumnsTable):
         self._add_fixed_columns()
 
     def _add_fixed_columns(self) -> None:
-        self.add_column("example", key=EXAMPLE_COLUMN, width=36)
+        self.add_column("example", key=EXAMPLE_COLUMN, width=EXAMPLE_WIDTH)
         self.add_column("target", key=TARGET_COLUMN, width=8)
+
+    def on_resize(self) -> None:
+        if self._fit_example_column():
+            self._clear_caches()
+            self.refresh()
+
+    def _fit_example_column(self) -> bool:
+        """The example column gives way (down to EXAMPLE_MIN cells) so the score columns fit the
+        width; True when its width changed."""
+        if not self.size.width:
+            return False
+        example = self.columns.get(EXAMPLE_COLUMN)  # type: ignore[call-overload]
+        if example is None:
+            return False
+        others = sum(c.width + 2 * self.cell_padding for k, c in self.columns.items() if k != EXAMPLE_COLUMN)
+        room = self.size.width - 2 - others - 2 * self.cell_padding  # 2: the vertical scrollbar
+        width = max(EXAMPLE_MIN, min(EXAMPLE_WIDTH, room))
+        if width == example.width:
+            return False
+        example.width = width
+        self._require_update_dimensions = True
+        return True
 
     def reset(self) -> None:
         """Drop every row and evaluator column (the view and the sort stay chosen)."""
@@ -181,13 +204,14 @@ class ResultsGrid(FixedColumnsTable):
 
     def _ensure_keys(self, results: Iterable[ExperimentResult]) -> None:
         columns = self.score_columns
-        relabel = False
+        relabel = added = False
         for result in results:
             for score in result.scores:
                 if columns.add(score):
+                    added = True
                     ident = score.ident
                     self.score_keys.append(ident)
-                    self.add_column(score.key, key=ident, width=_width(ident), default=MISSING)
+                    self.add_column(score.key, key=ident, width=_width(score.key), default=MISSING)
                     relabel = relabel or columns.label(ident) != score.key
         if relabel:  # a second evaluator wrote a key: its columns now say whose they are
             for ident in self.score_keys:
@@ -196,6 +220,8 @@ class ResultsGrid(FixedColumnsTable):
                 if column.label.plain != label:
                     column.label = Text(label)
                     column.width = _width(label)
+        if added or relabel:
+            self._fit_example_column()
             self._require_update_dimensions = True
             self._clear_caches()
             self.refresh()
