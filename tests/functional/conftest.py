@@ -37,6 +37,20 @@ async def settle(pilot: Pilot, rounds: int = 3) -> None:
         await pilot.pause(0.1)
         await drain_messages(pilot)
 
+async def wait_until(pilot: Pilot, predicate, what: str = "condition", timeout: float = 30.0) -> float:
+    """Pause until `predicate()` holds (checked every 50 ms); returns the seconds it took, fails
+    after `timeout` naming `what`."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while not predicate():
+        if loop.time() - start > timeout:
+            raise AssertionError(f"{what} not reached in {timeout:.0f} s")
+        await pilot.pause(0.05)
+    return loop.time() - start
+
+
 
 async def drain_messages(pilot: Pilot, hops: int = 6) -> None:
     """Let chains of messages run out: a focus is a callback that posts Focus, which posts a

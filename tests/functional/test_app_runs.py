@@ -6,11 +6,9 @@ the library's accuracy judge goes through the real `ChatOpenAI` to the fake Open
 
 from __future__ import annotations
 
-import asyncio
-
 from textual.widgets import Select, SelectionList
 
-from tests.functional.conftest import settle
+from tests.functional.conftest import settle, wait_until
 from tui.app import EvalTuiApp
 from tui.backend.core.config import Settings
 from tui.backend.workspace.seed_data import FINAL_RESPONSE, FINAL_RESPONSE_EXAMPLES
@@ -22,15 +20,6 @@ EXAMPLES = FINAL_RESPONSE_EXAMPLES[:6]
 JUDGE = "evaluators:accuracy_evaluator"
 EXACT = "evaluators:exact_match_evaluator"
 SCORE_LABELS = {"1.00", "0.00", "✓", "✗"}  # a judged cell: not missing, not an error marker
-
-
-async def wait_until(pilot, predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        if loop.time() > end:
-            raise AssertionError(f"{what} not reached in {timeout:.0f} s")
-        await pilot.pause(0.05)
 
 
 async def test_judged_experiment_on_langsmith_uploads_runs_and_feedback(

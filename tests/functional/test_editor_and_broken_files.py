@@ -3,7 +3,6 @@ and `e` opens the selected function in $VISUAL / $EDITOR, then reads the file ag
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -13,6 +12,7 @@ import pytest
 from textual.widgets import DataTable
 
 from tests.functional.conftest import local_backend, select_local, select_rule, settle
+from tests.functional.conftest import wait_until as _until
 from tui.backend.core.models import RuleSpec
 from tui.backend.source.editor_command import NO_EDITOR, editor_command
 from tui.backend.source.functions import BrokenFile, LocalFunction
@@ -23,15 +23,6 @@ from tui.screens.main_screen import MainScreen
 SIZE = (120, 36)
 BROKEN = "def mended(run, example):\n    return {'mended': 1\n\ndef second(run, example):\n    return {}\n"
 MENDED = "def mended(run, example):\n    return {'mended': 1}\n\ndef second(run, example):\n    return {}\n"
-
-
-async def _until(pilot, predicate, what: str, timeout: float = 8.0) -> None:
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    while not predicate():
-        if loop.time() - start > timeout:
-            raise AssertionError(f"{what} not reached in {timeout:.0f} s")
-        await pilot.pause(0.05)
 
 
 def _rows(app) -> dict[str, tuple[str, ...]]:

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from textual.widgets import DataTable, Input, Select
 
 from tests.functional.conftest import local_backend, select_local, select_rule, settle
+from tests.functional.conftest import wait_until as _until
 from tui.backend.source.rule_origin import origin_of
 from tui.modals.replace_modal import ReplaceModal
 from tui.modals.test_modal import TestModal
@@ -15,15 +14,6 @@ from tui.modals.upload_modal import UploadModal
 from tui.screens.main_screen import MainScreen
 
 SIZE = (120, 36)
-
-
-async def _until(pilot, predicate, timeout: float = 10.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        if loop.time() > end:
-            raise AssertionError(f"{what} not reached in {timeout:.0f} s")
-        await pilot.pause(0.05)
 
 
 def _sync(app) -> dict[str, str]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input, SelectionList, Static
 
+from tests.functional.conftest import wait_until
 from tui.backend.core.events import ExampleFinished, ExperimentStarted, RunFinished
 from tui.backend.core.models import ExperimentResult, Score
 from tui.backend.runs.runner import RunOptions
@@ -56,15 +56,6 @@ def backend(evaltui_home: Path):
     b = LocalBackend(evaltui_home / "workspace.sqlite3")
     yield b
     b.close()
-
-
-async def wait_until(pilot, predicate, timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        if loop.time() > end:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.05)
 
 
 async def open_start_form(pilot, app) -> StartExperimentModal:

@@ -3,22 +3,11 @@ pane within about a second, with its sync state recomputed (issue 11)."""
 
 from __future__ import annotations
 
-import asyncio
-
 from tests.functional.conftest import select_local, settle
+from tests.functional.conftest import wait_until as _until
 
 NEW = "def brand_new(run, example):\n    return {'brand_new': 1}\n"
 EDITED = "def brand_new(run, example):\n    # edited\n    return {'brand_new': 0}\n"
-
-
-async def _until(pilot, predicate, timeout: float = 5.0, what: str = "condition") -> float:
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    while not predicate():
-        if loop.time() - start > timeout:
-            raise AssertionError(f"{what} not reached in {timeout:.0f} s")
-        await pilot.pause(0.05)
-    return loop.time() - start
 
 
 def _names(app) -> set[str]:
