@@ -13,7 +13,7 @@ from textual.widgets import DataTable
 from tui.backend.core.models import Dataset
 from tui.widgets.column_fit import DistinctLabel
 from tui.widgets.delayed_loading import DelayedLoading
-from tui.widgets.evaluators_pane import FittedTable
+from tui.widgets.fitted_table import FittedTable
 from tui.widgets.formatting import ago
 
 HIGHLIGHT_DEBOUNCE_S = 0.2
