@@ -312,3 +312,31 @@ def test_a_clones_root_uses_the_sample_folder_not_the_library(tmp_path, monkeypa
     (project / "pyproject.toml").write_text('[project]\nname = "my-evals"\n')
     monkeypatch.chdir(project)
     assert default_evaluator_dir(home) == project / "evaluators"
+
+
+async def test_the_footer_under_a_dialog_is_recomposed_when_the_dialog_closes(local_app):
+    """The footer of a screen under a dialog does not compose its keys while the dialog is up
+    (that delayed the start form's first paint); once the dialog closes it shows the keys of
+    what has the focus again."""
+    from textual.widgets._footer import FooterKey
+
+    from tui.modals.start_experiment import StartExperimentModal
+
+    def shown() -> list[str]:
+        return [k.description for k in local_app.main_screen.query(FooterKey) if k.display]
+
+    async with local_app.run_test(size=(140, 42)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        runner_keys = shown()
+        assert "Resume" in runner_keys
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(local_app.screen, StartExperimentModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert shown() == runner_keys
+        await pilot.press("1")
+        await settle(pilot)
+        assert "Upload" in shown() and "Resume" not in shown()
