@@ -50,17 +50,14 @@ def append_rows(table: DataTable, rows: Sequence[tuple[Sequence[Any], str]], hei
         start = first
     if start >= len(rows):
         return
-    first_new = table.row_count
     column_keys = [column.key for column in table.ordered_columns]
     locations, data, table_rows, new_rows = table._row_locations, table._data, table.rows, table._new_rows
-    index = table.row_count
+    index = first_new = table.row_count
     # The row order and the line offsets grow at their end: extended here, not rebuilt from all
     # rows on the next frame (O(rows) each batch).
     count = table._update_count
     ordered = table._ordered_row_cache.get((index, count))
     offsets = table._offset_cache.get(count)
-    ordered = list(ordered) if ordered is not None else None
-    offsets = list(offsets) if offsets is not None else None
     added: list[Row] = []
     for cells, key in rows[start:]:
         row_key = RowKey(key)
@@ -77,8 +74,8 @@ def append_rows(table: DataTable, rows: Sequence[tuple[Sequence[Any], str]], hei
     table._offset_cache.clear()
     table._ordered_row_cache.clear()
     if ordered is not None and offsets is not None:
-        table._ordered_row_cache[(index, count)] = ordered + added
-        table._offset_cache[count] = offsets + [(row.key, y) for row in added for y in range(height)]
+        table._ordered_row_cache[(index, count)] = [*ordered, *added]
+        table._offset_cache[count] = [*offsets, *((row.key, y) for row in added for y in range(height))]
     table._line_cache.clear()
     table._require_update_dimensions = True
     table.cursor_coordinate = table.cursor_coordinate  # validated once, as add_row does per row

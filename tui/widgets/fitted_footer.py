@@ -22,25 +22,18 @@ class FittedFooter(Footer):
     }
     """
 
-    _stale = False
-
     async def recompose(self) -> None:
         await super().recompose()
         self.fit_keys()
 
     def bindings_changed(self, screen) -> None:
         # A dialog opened over this footer's screen moves the focus, which changes that screen's
-        # bindings: composing its keys then (≈30 ms) delayed the dialog's first paint. They are
-        # composed when the screen shows again.
+        # bindings: composing its keys then (≈30 ms) delayed the dialog's first paint. When the
+        # dialog closes the screen gets its focus back, its bindings change again, and they are
+        # composed then.
         if self.is_attached and self.app.screen is not self.screen:
-            self._stale = True
             return
         super().bindings_changed(screen)
-
-    def on_show(self) -> None:
-        if self._stale:
-            self._stale = False
-            self.call_after_refresh(self.recompose)
 
     def on_resize(self) -> None:
         self.fit_keys()

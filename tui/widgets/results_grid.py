@@ -29,7 +29,7 @@ from textual.widgets import DataTable
 from tui.backend.core.models import EVALUATOR_SEP, ExperimentResult, Score
 from tui.backend.core.score_columns import ScoreColumns
 from tui.widgets.bulk_rows import append_rows
-from tui.widgets.column_fit import FixedColumnsTable
+from tui.widgets.column_fit import CELL_PADDING, SCROLLBAR, FixedColumnsTable
 from tui.widgets.formatting import one_line
 from tui.widgets.results_view import (
     SortOrder,
@@ -122,7 +122,7 @@ class _ExampleCell(Text):
 
 
 def _example_cell(result: ExperimentResult) -> _ExampleCell:
-    cell = _ExampleCell(one_line(result.inputs, 36))
+    cell = _ExampleCell(one_line(result.inputs, EXAMPLE_WIDTH))
     cell.example_id = result.example_id
     return cell
 
@@ -153,7 +153,6 @@ class ResultsGrid(FixedColumnsTable):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="cell", zebra_stripes=True)
-        self.score_keys: list[str] = []  # `Score.ident` of each score column, in column order
         self.score_columns = ScoreColumns()
         self.view: View = "all"
         self.sort_order: SortOrder | None = None
@@ -161,6 +160,11 @@ class ResultsGrid(FixedColumnsTable):
         self._positions: dict[str, int] = {}  # example id -> its place in run order
         self._sort_keys: dict[str, tuple] = {}  # cache for `sort_order`, dropped per changed row
         self._view_text = ""
+
+    @property
+    def score_keys(self) -> list[str]:
+        """`Score.ident` of each score column, in column order."""
+        return self.score_columns.idents
 
     def on_mount(self) -> None:
         self._add_fixed_columns()
@@ -182,8 +186,8 @@ class ResultsGrid(FixedColumnsTable):
         example = self.columns.get(EXAMPLE_COLUMN)  # type: ignore[call-overload]
         if example is None:
             return False
-        others = sum(c.width + 2 * self.cell_padding for k, c in self.columns.items() if k != EXAMPLE_COLUMN)
-        room = self.size.width - 2 - others - 2 * self.cell_padding  # 2: the vertical scrollbar
+        others = sum(c.width + CELL_PADDING for k, c in self.columns.items() if k != EXAMPLE_COLUMN)
+        room = self.size.width - SCROLLBAR - others - CELL_PADDING
         width = max(EXAMPLE_MIN, min(EXAMPLE_WIDTH, room))
         if width == example.width:
             return False
@@ -194,7 +198,6 @@ class ResultsGrid(FixedColumnsTable):
     def reset(self) -> None:
         """Drop every row and evaluator column (the view and the sort stay chosen)."""
         self.clear(columns=True)
-        self.score_keys = []
         self.score_columns.clear()
         self._results.clear()
         self._positions.clear()
@@ -210,7 +213,6 @@ class ResultsGrid(FixedColumnsTable):
                 if columns.add(score):
                     added = True
                     ident = score.ident
-                    self.score_keys.append(ident)
                     self.add_column(score.key, key=ident, width=_width(score.key), default=MISSING)
                     relabel = relabel or columns.label(ident) != score.key
         if relabel:  # a second evaluator wrote a key: its columns now say whose they are

@@ -39,7 +39,8 @@ def settle_stats(stats: RunStats, event: RunEvent, now: float) -> None:
     stats.finished_at = now
     if isinstance(event, RunCancelled):
         stats.status = "cancelled"
-        stats.message = f"cancelled — {event.kept} kept" + _never_ran((event.counts or {}).get("never_run"))
+        never_run = (event.counts or {}).get("never_run")
+        stats.message = f"cancelled — {event.kept} kept" + (f" · {_never_ran(never_run)}" if never_run else "")
     elif isinstance(event, RunFailed):
         stats.status = "failed"
         stats.message = f"failed: {event.message}"
@@ -50,8 +51,8 @@ def settle_stats(stats: RunStats, event: RunEvent, now: float) -> None:
         stats.message = _finished_sentence(event, stats)
 
 
-def _never_ran(count: int | None) -> str:
-    return f" · {count} never ran: ctrl+g resumes" if count else ""
+def _never_ran(count: int) -> str:
+    return f"{count} never ran: ctrl+g resumes"
 
 
 def _finished_sentence(event: RunFinished, stats: RunStats) -> str:
@@ -67,7 +68,7 @@ def _finished_sentence(event: RunFinished, stats: RunStats) -> str:
     if counts.get("finished_now") == 0 and not (errors[0] or errors[1]):
         parts.append("nothing left to run")
     if counts.get("never_run"):
-        parts.append(_never_ran(counts["never_run"]).removeprefix(" · "))
+        parts.append(_never_ran(counts["never_run"]))
     upload = upload_sentence(counts)
     if upload:
         parts.append(upload)
@@ -102,19 +103,20 @@ class LiveText(Static):
     def __init__(self, text: str = "", **kwargs) -> None:
         super().__init__(text, **kwargs)
         self._shown: str | Text | None = None
+        self._height: tuple[int, int] | None = None  # (width, lines) of the shown text, when measured
 
-    def _lines(self, text: str | Text) -> int | None:
+    def _measure(self, text: str | Text) -> tuple[int, int] | None:
         width = self.content_region.width
         if width <= 0:
             return None
-        return len((Text(text) if isinstance(text, str) else text).wrap(self.app.console, width))
+        return width, len((Text(text) if isinstance(text, str) else text).wrap(self.app.console, width))
 
     def show(self, text: str | Text) -> None:
-        previous = self._shown
-        if previous is not None and previous == text:
+        if self._shown is not None and self._shown == text:
             return
-        same_height = previous is not None and self._lines(previous) == self._lines(text) is not None
-        self._shown = text
+        height = self._measure(text)
+        same_height = self._shown is not None and height is not None and height == self._height
+        self._shown, self._height = text, height
         self.update(text, layout=not same_height)
 
 

@@ -12,7 +12,7 @@ stored seed, so an example keeps the rules it would have had.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -48,7 +48,7 @@ def planned_examples(backend, experiment: Experiment) -> list[Example]:
     return examples[:limit] if limit else examples
 
 
-def never_run(planned: Sequence[Example], stored: Sequence[ExperimentResult]) -> list[Example]:
+def never_run(planned: Sequence[Example], stored: Iterable[ExperimentResult]) -> list[Example]:
     done = {r.example_id for r in stored}
     return [ex for ex in planned if ex.id not in done]
 

@@ -34,7 +34,7 @@ from tui.backend.runs.active_run import ActiveRun, sdk_key
 from tui.backend.runs.gc_hold import holding_full_gc
 from tui.backend.runs.judge_cache_scope import judge_cache_delta, reset_judge_cache, use_judge_cache
 from tui.backend.runs.options import RunError, RunOptions, prepare_run
-from tui.backend.runs.rerun import RerunKind, never_run, new_rule_seed, plan_rerun, planned_selection
+from tui.backend.runs.rerun import RerunKind, new_rule_seed, plan_rerun, planned_selection
 from tui.backend.runs.rules_local import load_rule_evaluator, rules_for_dataset, sample_rules
 from tui.backend.runs.settle import check_uploads, finish_without_rows, settle
 from tui.backend.runs.specs import EvaluatorSpec, load_evaluators, spec_label
@@ -136,7 +136,7 @@ class Runner:
             name = f"{options.prefix}-{uuid.uuid4().hex[:8]}"
             experiment = self.backend.create_experiment(name, dataset.id, metadata)
         return await self._execute(
-            experiment, examples, target, evaluators, rule_evaluators, rule_seed,
+            experiment, examples, target, evaluators, sample_rules(examples, rule_evaluators, rule_seed, sdk_key),
             options.max_concurrency, sink, rules=rules, prefix=options.prefix, metadata=metadata,
             dataset_id=dataset.id,
         )
@@ -169,13 +169,13 @@ class Runner:
             raise
         experiment = plan.experiment
         if not plan.examples:
-            return finish_without_rows(experiment, plan.stored, sink, never_run(plan.planned, plan.stored))
+            return finish_without_rows(experiment, plan.stored, sink, plan.planned)
         rules = rules_for_dataset(self.backend, experiment.dataset_id) if self.runs_rules else []
         rule_evaluators = [(r, load_rule_evaluator(r, plan.timeout)) for r in rules]
-        drawn = sample_rules(plan.planned, rule_evaluators, plan.rule_seed, sdk_key)
-        return await self._execute(experiment, plan.examples, plan.target, plan.evaluators, rule_evaluators,
-                                   plan.rule_seed, plan.max_concurrency, sink, rules=rules, prior=plan.stored,
-                                   dataset_id=experiment.dataset_id, drawn=drawn, planned=plan.planned)
+        drawn = sample_rules(plan.planned, rule_evaluators, plan.rule_seed, sdk_key)  # as the first pass drew
+        return await self._execute(experiment, plan.examples, plan.target, plan.evaluators, drawn,
+                                   plan.max_concurrency, sink, rules=rules, prior=plan.stored,
+                                   dataset_id=experiment.dataset_id, planned=plan.planned)
 
     @holding_full_gc
     async def rescore(self, experiment_id: str, evaluators: Sequence[EvaluatorSpec],
@@ -208,17 +208,15 @@ class Runner:
                          cancelled=lambda: self._cancel_requested, **kwargs)
 
     async def _execute(self, experiment: Experiment | None, examples: list[Example], target: LoadedTarget,
-                       evaluators: list, rule_evaluators: list[tuple[Rule, Any]], rule_seed: int | None,
-                       max_concurrency: int, sink: ProgressSink, *, rules: list[Rule],
-                       prefix: str | None = None, metadata: dict | None = None,
-                       dataset_id: str | None = None,
-                       prior: list[ExperimentResult] | None = None, drawn: dict[str, tuple] | None = None,
+                       evaluators: list, drawn: dict[str, tuple], max_concurrency: int, sink: ProgressSink, *,
+                       rules: list[Rule], prefix: str | None = None, metadata: dict | None = None,
+                       dataset_id: str | None = None, prior: list[ExperimentResult] | None = None,
                        planned: list[Example] | None = None) -> Experiment:
+        """One SDK pass over `examples`; `drawn`: the rules' evaluators drawn per example
+        (`rules_local.sample_rules`)."""
         from langsmith import aevaluate
 
         sdk_glue.quiet_sdk()
-        if drawn is None:
-            drawn = sample_rules(examples, rule_evaluators, rule_seed, sdk_key)
         active = self._active_run(experiment.id if experiment else "", examples, evaluators, sink, extras=drawn)
         kwargs: dict[str, Any] = {
             "data": [sdk_glue.to_sdk_example(ex) for ex in examples],

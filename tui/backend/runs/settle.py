@@ -18,6 +18,7 @@ from tui.backend.core.events import (
 )
 from tui.backend.core.models import Example, Experiment, ExperimentResult
 from tui.backend.runs.active_run import ActiveRun
+from tui.backend.runs.rerun import never_run
 from tui.backend.runs.summary import summarize
 from tui.backend.runs.upload_check import SendFailures
 
@@ -62,7 +63,7 @@ def settle(backend, experiment: Experiment | None, active: ActiveRun, status: st
     summary, counts = summarize(merged.values())
     counts["finished_now"] = len(active.finished)
     if planned:
-        counts["never_run"] = sum(1 for ex in planned if ex.id not in merged)
+        counts["never_run"] = len(never_run(planned, merged.values()))
     if active.cache_calls:
         counts["judge_cache"] = active.cache_calls
     counts.update(upload_check or {})
@@ -86,12 +87,12 @@ def settle(backend, experiment: Experiment | None, active: ActiveRun, status: st
 
 
 def finish_without_rows(experiment: Experiment, stored: list[ExperimentResult], sink: ProgressSink,
-                        unrun: Sequence[Example] = ()) -> Experiment:
+                        planned: Sequence[Example] = ()) -> Experiment:
     """Nothing to run (no failed example to retry, none left to resume, no stored run to re-score):
-    report what is stored, and how many examples never ran (`never_run`: a resume would run them)."""
+    report what is stored, and how many of `planned` never ran (`never_run`: a resume runs them)."""
     summary, counts = summarize(stored)
     counts["finished_now"] = 0
-    counts["never_run"] = len(unrun)
+    counts["never_run"] = len(never_run(planned, stored))
     sink(ExperimentStarted(experiment.id, experiment.name, 0, experiment.url, experiment.dataset_id))
     sink(RunFinished(experiment.id, experiment.status, summary, counts))
     return experiment
