@@ -25,6 +25,45 @@ class Example:
     outputs: dict[str, Any]  # reference outputs
     metadata: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
+    modified_at: datetime | None = None
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The splits the example is in: LangSmith keeps them in `metadata["dataset_split"]`."""
+        return splits_of(self.metadata)
+
+
+#: Where an example's split membership lives, on LangSmith and locally: a list in its metadata.
+SPLIT_KEY = "dataset_split"
+
+
+def splits_of(metadata: dict[str, Any] | None) -> tuple[str, ...]:
+    value = (metadata or {}).get(SPLIT_KEY)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+@dataclass(frozen=True)
+class NewExample:
+    """An example to be written: what an import line, the app's editor or "add to dataset" gives.
+    `splits` are written into `metadata["dataset_split"]` by the backend (LangSmith's shape)."""
+
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    splits: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    """One version of a dataset: every write (examples added, edited, deleted, split changes)
+    makes one, named by its `as_of` time; tags ("latest", "prod", ...) point at versions."""
+
+    as_of: datetime
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

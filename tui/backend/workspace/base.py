@@ -8,15 +8,18 @@ Methods are synchronous; the app calls them from thread workers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from tui.backend.core.models import (
     Dataset,
+    DatasetVersion,
     Example,
     Experiment,
     ExperimentResult,
+    NewExample,
     Project,
     Rule,
     RuleSpec,
@@ -59,10 +62,55 @@ class Backend(Protocol):
         """Raises NotFound (with close-name suggestions) when missing."""
 
     def list_examples(
-        self, dataset_id: str, offset: int = 0, limit: int | None = None
-    ) -> Iterator[Example]: ...
+        self,
+        dataset_id: str,
+        offset: int = 0,
+        limit: int | None = None,
+        *,
+        as_of: datetime | None = None,
+        splits: Sequence[str] | None = None,
+    ) -> Iterator[Example]:
+        """Examples in a stable order. `as_of` reads the dataset as it was at that version
+        (examples deleted since are there, examples added or edited since are not / as they were);
+        `splits` keeps the examples in any of those splits."""
 
-    def count_examples(self, dataset_id: str) -> int: ...
+    def count_examples(
+        self, dataset_id: str, *, as_of: datetime | None = None, splits: Sequence[str] | None = None
+    ) -> int: ...
+
+    # -- writing datasets: every write makes a new version ------------------------------
+    def create_dataset(self, name: str, description: str = "") -> Dataset:
+        """InvalidInput on an empty name or a name another dataset has."""
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        """The dataset, its examples and its versions; experiments on it are deleted with it
+        (LangSmith deletes the dataset's experiments too)."""
+
+    def create_examples(self, dataset_id: str, examples: Sequence[NewExample]) -> list[str]:
+        """One batch, all or nothing; returns the new ids in order. Callers batch (≤ 1000)."""
+
+    def update_example(self, example_id: str, example: NewExample) -> Example:
+        """Replace the example's inputs, outputs, metadata and splits."""
+
+    def delete_examples(self, dataset_id: str, example_ids: Sequence[str]) -> None:
+        """Soft delete: the examples stay readable in the versions before this one."""
+
+    def list_dataset_versions(self, dataset_id: str) -> list[DatasetVersion]:
+        """Newest first; the newest carries the tag "latest"."""
+
+    def resolve_dataset_version(
+        self, dataset_id: str, *, as_of: str | datetime | None = None, tag: str | None = None
+    ) -> DatasetVersion:
+        """The version an `--as-of` (ISO time, "latest" or a tag) or `--tag` names; NotFound
+        otherwise, naming the versions and tags there are. Neither given: the latest."""
+
+    def tag_dataset_version(self, dataset_id: str, as_of: datetime, tag: str) -> None:
+        """Point `tag` at the version `as_of` (moving it if it pointed elsewhere)."""
+
+    def update_dataset_splits(
+        self, dataset_id: str, split: str, example_ids: Sequence[str], *, remove: bool = False
+    ) -> None:
+        """Add the examples to (or remove them from) `split`, kept in `metadata["dataset_split"]`."""
 
     # -- projects (tracing projects a rule can be bound to) --------------------------
     def list_projects(self) -> Iterator[Project]: ...
