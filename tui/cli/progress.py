@@ -18,7 +18,7 @@ class CliProgress:
 
     def __init__(self, stream: TextIO, *, live: bool | None = None, interval: float | None = None):
         self.stream = stream
-        self.live = _is_tty(stream) if live is None else live
+        self.live = is_tty(stream) if live is None else live
         self.interval = interval if interval is not None else (0.1 if self.live else 2.0)
         self.total = 0
         #: counts and the first error per evaluator key ("target" for the target), for the summary
@@ -106,7 +106,7 @@ class CliProgress:
         print(text, file=self.stream, flush=True)
 
 
-def _is_tty(stream: TextIO) -> bool:
+def is_tty(stream: TextIO) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
