@@ -39,6 +39,25 @@ COMPONENTS = [
     "evaluators.ListEvaluatorsResponse",
     "evaluators.Evaluator",
     "evaluators.ErrorResponse",
+    # datasets and examples (#17): request bodies the fake validates, answers the suite checks
+    "DatasetCreate",
+    "ExampleUpdate",
+    "PutDatasetVersionsSchema",
+    "Body_update_dataset_splits_api_v1_datasets__dataset_id__splits_put",
+    "examples.ExamplesCreatedResponse",
+    "examples.ExamplesUpdatedResponse",
+    "examples.ErrorResponse",
+]
+
+# Schemas the spec writes inline in an operation (no component): (name, path, method, where) with
+# `where` "request" (the JSON request body) or a response status.
+INLINE = [
+    ("ExampleBulkCreateList", "/api/v1/examples/bulk", "post", "request"),
+    ("ExampleList", "/api/v1/examples", "get", "200"),
+    ("ExamplesCount", "/api/v1/examples/count", "get", "200"),
+    ("DatasetVersionList", "/api/v1/datasets/{dataset_id}/versions", "get", "200"),
+    ("DatasetSplitNames", "/api/v1/datasets/{dataset_id}/splits", "get", "200"),
+    ("DatasetSplitsUpdated", "/api/v1/datasets/{dataset_id}/splits", "put", "200"),
 ]
 
 _SDK = "added from the SDK's newer generated model {model} (not in the spec snapshot yet)"
@@ -99,7 +118,15 @@ def main(argv: list[str]) -> int:
         schema = {"$comment": f"components.schemas.{name} of LangSmith's OpenAPI spec, $refs resolved "
                               "(tests/contract/extract_schemas.py)", **schema}
         (OUT / f"{name}.json").write_text(json.dumps(schema, indent=1, sort_keys=False) + "\n")
-    print(f"wrote {len(COMPONENTS)} schemas to {OUT}")
+    for name, path, method, where in INLINE:
+        op = spec["paths"][path][method]
+        body = op["requestBody"] if where == "request" else op["responses"][where]
+        schema = _resolve(body["content"]["application/json"]["schema"], components)
+        schema = {"$comment": f"{method.upper()} {path}: the {'request body' if where == 'request' else where + ' answer'} "
+                              "of LangSmith's OpenAPI spec, $refs resolved (tests/contract/extract_schemas.py)",
+                  **schema}
+        (OUT / f"{name}.json").write_text(json.dumps(schema, indent=1, sort_keys=False) + "\n")
+    print(f"wrote {len(COMPONENTS) + len(INLINE)} schemas to {OUT}")
     return 0
 
 

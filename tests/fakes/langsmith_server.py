@@ -13,8 +13,11 @@ wins.
 
 Routes. `langsmith.Client` calls paths without prefix (`/runs/rules`); the generated client calls
 `/api/v1/...`: every route below also answers under `/api/v1`.
-  GET /info · GET|POST /datasets · GET /datasets/{id} · GET /datasets/{id}/version
-  GET /examples · GET /examples/{id}
+  GET /info · GET|POST /datasets · GET|DELETE /datasets/{id} · GET /datasets/{id}/version
+  GET /datasets/{id}/versions · PUT /datasets/{id}/tags · GET|PUT /datasets/{id}/splits
+  GET /datasets/{id}/jsonl · GET /datasets/{id}/csv
+  GET|DELETE /examples · GET /examples/count · POST /examples/bulk · GET|PATCH /examples/{id}
+  POST|PATCH /v1/platform/datasets/{id}/examples (multipart) · PATCH .../examples/metadata (also /api/v1/...)
   GET|POST /sessions · GET|PATCH|DELETE /sessions/{id}
   GET|POST /runs/rules (v1) · PATCH|DELETE /runs/rules/{id} · GET /api/v2/runs/rules (v2)
   POST /runs · PATCH /runs/{id} · POST /runs/batch · POST /runs/multipart · POST /runs/query
@@ -72,6 +75,17 @@ Behaviours (each has a test in tests/unit/test_fake_langsmith.py or tests/contra
     filtering), whatever the store holds: the spec's schema (Dataset, Example, TracerSession,
     RunSchema, FeedbackSchema) or, for rules, the SDK's newer generated models. Examples have the
     spec's required `name`; runs the required dotted_order, status, app_path, session_id.
+13. Datasets are versioned like LangSmith's (tests/unit/test_fake_langsmith_datasets.py): every
+    write (examples created, edited, soft-deleted, split changes) makes one version per dataset it
+    touches, named by a strictly increasing time. `as_of` (a time, "latest" or a tag) reads the
+    dataset as it was: examples created by then, not deleted by then, with their content then.
+    Splits live in `metadata.dataset_split` (a list); a new example without `split` is in "base".
+    `GET /info` advertises `dataset_examples_multipart_enabled`, so the SDK creates and updates
+    examples through the multipart platform endpoint; with the flag off it uses `/examples/bulk`
+    and `PATCH /examples/{id}`. `fake.bulk_metadata_enabled = False` answers the platform's
+    `PATCH .../examples/metadata` 404 like an older server (the SDK then falls back to
+    `PUT /datasets/{id}/splits`). Reads are cached per (dataset, version count, as_of, splits) and
+    writes touch only what they change, so 100,000 examples in batches stay fast.
 
 All stores are plain dicts keyed by id (str), safe to read from tests (`fake.rules[id]` is the
 stored rule in the v1 shape). The server is threaded; everything runs under one RLock.
@@ -80,9 +94,12 @@ stored rule in the v1 shape). The server is threaded; everything runs under one 
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
+import csv
 import email.parser
 import email.policy
+import io
 import json
 import re
 import threading
@@ -90,7 +107,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cache
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -116,7 +133,7 @@ DEFAULT_INFO: dict[str, Any] = {
         "size_limit": 100,
         "size_limit_bytes": 20_971_520,
     },
-    "instance_flags": {"zstd_compression_enabled": False},
+    "instance_flags": {"zstd_compression_enabled": False, "dataset_examples_multipart_enabled": True},
 }
 
 # The v1 read model of a rule: every field of `langsmith/types/evaluator.py` Evaluator ("Run rules
@@ -177,10 +194,31 @@ _RULE_DEFAULTS: dict[str, Any] = {
 }
 
 _UUID_MSG = "Input should be a valid UUID"
+SPLIT_KEY = "dataset_split"  # where an example's splits live, in its metadata
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
+
+
+def _try_dt(value: Any) -> datetime | None:
+    """An ISO time (with "Z", "+00:00", a space for "T", or naive: UTC), else None."""
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        try:
+            dt = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _split_list(value: Any) -> list[str] | None:
+    """A split value (a name or a list of names) as a list without repeats; None stays None."""
+    if value is None:
+        return None
+    names = [value] if isinstance(value, str) else [str(v) for v in value]
+    return list(dict.fromkeys(names))
 
 
 def _parse_dt(value: Any) -> datetime:
@@ -264,6 +302,14 @@ class Fault:
         if hit:
             self.fired += 1
         return hit
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """An answer that is not JSON (a file download)."""
+
+    content_type: str
+    data: bytes
 
 
 class HttpError(Exception):
@@ -452,7 +498,15 @@ class FakeLangSmith(LoopbackServer):
         self.v1_rules_enabled = True
         self.v2_rules_enabled = True
         self.datasets: dict[str, dict] = {}
-        self.examples: dict[str, dict] = {}
+        self.examples: dict[str, dict] = {}  # id -> the example as it is now (soft-deleted ones too)
+        self.bulk_metadata_enabled = True
+        self._clock = datetime.min.replace(tzinfo=timezone.utc)  # the last version time handed out
+        self._versions: dict[str, list[datetime]] = {}  # dataset id -> its version times, ascending
+        self._tags: dict[str, dict[str, datetime]] = {}  # dataset id -> tag -> version time
+        self._dataset_examples: dict[str, list[str]] = {}  # dataset id -> example ids, creation order
+        self._history: dict[str, list[tuple[datetime, dict | None]]] = {}  # example id -> (time, content|None)
+        self._live: dict[str, int] = {}  # dataset id -> examples not deleted
+        self._visible_cache: dict[tuple, list[dict]] = {}
         self.sessions: dict[str, dict] = {}
         self.runs: dict[str, dict] = {}
         self.feedback: dict[str, dict] = {}
@@ -466,6 +520,7 @@ class FakeLangSmith(LoopbackServer):
         self._lock = threading.RLock()
         v1 = r"^(?:/api/v1)?"
         platform = r"^(?:/api)?/v1/platform/evaluators"
+        datasets_platform = r"^(?:/api)?/v1/platform/datasets/(?P<id>[^/]+)"
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Any]]] = [
             (m, re.compile(p + r"/?$"), h)
             for m, p, h in [
@@ -473,9 +528,23 @@ class FakeLangSmith(LoopbackServer):
                 ("GET", v1 + r"/datasets", self._list_datasets),
                 ("POST", v1 + r"/datasets", self._create_dataset),
                 ("GET", v1 + r"/datasets/(?P<id>[^/]+)", self._read_dataset),
+                ("DELETE", v1 + r"/datasets/(?P<id>[^/]+)", self._delete_dataset),
                 ("GET", v1 + r"/datasets/(?P<id>[^/]+)/version", self._read_dataset_version),
+                ("GET", v1 + r"/datasets/(?P<id>[^/]+)/versions", self._list_dataset_versions),
+                ("PUT", v1 + r"/datasets/(?P<id>[^/]+)/tags", self._tag_dataset_version),
+                ("GET", v1 + r"/datasets/(?P<id>[^/]+)/splits", self._list_dataset_splits),
+                ("PUT", v1 + r"/datasets/(?P<id>[^/]+)/splits", self._update_dataset_splits),
+                ("GET", v1 + r"/datasets/(?P<id>[^/]+)/jsonl", self._export_jsonl),
+                ("GET", v1 + r"/datasets/(?P<id>[^/]+)/csv", self._export_csv),
                 ("GET", v1 + r"/examples", self._list_examples),
+                ("DELETE", v1 + r"/examples", self._delete_examples),
+                ("GET", v1 + r"/examples/count", self._count_examples),
+                ("POST", v1 + r"/examples/bulk", self._create_examples_bulk),
                 ("GET", v1 + r"/examples/(?P<id>[^/]+)", self._read_example),
+                ("PATCH", v1 + r"/examples/(?P<id>[^/]+)", self._update_example),
+                ("POST", datasets_platform + r"/examples", self._upload_examples_multipart),
+                ("PATCH", datasets_platform + r"/examples", self._update_examples_multipart),
+                ("PATCH", datasets_platform + r"/examples/metadata", self._update_examples_metadata),
                 ("GET", v1 + r"/sessions", self._list_sessions),
                 ("POST", v1 + r"/sessions", self._create_session),
                 ("GET", v1 + r"/sessions/(?P<id>[^/]+)", self._read_session),
@@ -575,10 +644,11 @@ class FakeLangSmith(LoopbackServer):
     def seed_dataset(
         self, name: str, examples: list[tuple[dict, dict]] = (), description: str = ""
     ) -> dict:
+        """A dataset with `examples` (inputs, outputs) created in one version (none if empty)."""
         with self._lock:
             ds = self._new_dataset({"name": name, "description": description})
-            for inputs, outputs in examples:
-                self._new_example(ds["id"], inputs, outputs)
+            if examples:
+                self._create_examples(ds["id"], [{"inputs": i, "outputs": o} for i, o in examples])
             return ds
 
     def seed_project(self, name: str, reference_dataset_id: str | None = None) -> dict:
@@ -711,7 +781,14 @@ class FakeLangSmith(LoopbackServer):
         return 200, dict(found[0])
 
     def examples_of(self, dataset_id: str) -> list[dict]:
-        return [e for e in self.examples.values() if e["dataset_id"] == dataset_id]
+        """The dataset's examples now (not the soft-deleted ones), in creation order."""
+        with self._lock:
+            return list(self._visible(dataset_id, None, None)) if dataset_id in self.datasets else []
+
+    def versions_of(self, dataset_id: str) -> list[str]:
+        """The dataset's version times (ISO), oldest first."""
+        with self._lock:
+            return [t.isoformat() for t in self._versions.get(dataset_id, [])]
 
     def runs_in(self, session_id: str) -> list[dict]:
         with self._lock:
@@ -794,12 +871,16 @@ class FakeLangSmith(LoopbackServer):
             "transformations": body.get("transformations"),
             "metadata": body.get("extra", {}).get("metadata") if body.get("extra") else None,
         }
+        if ds["id"] in self.datasets:
+            raise HttpError(409, f"Dataset {ds['id']} already exists")
         self.datasets[ds["id"]] = ds
+        self._versions[ds["id"]], self._tags[ds["id"]] = [], {}
+        self._dataset_examples[ds["id"]], self._live[ds["id"]] = [], 0
         return ds
 
     def _dataset_view(self, ds: dict) -> dict:
         out = {k: ds.get(k) for k in schema_fields("Dataset")}
-        out["example_count"] = len(self.examples_of(ds["id"]))
+        out["example_count"] = self._live.get(ds["id"], 0)
         experiments = [s for s in self.sessions.values() if s.get("reference_dataset_id") == ds["id"]]
         out["session_count"] = len(experiments)
         out["last_session_start_time"] = max((s["start_time"] for s in experiments), default=None,
@@ -807,25 +888,140 @@ class FakeLangSmith(LoopbackServer):
         return out
 
     def _new_example(self, dataset_id: str, inputs: dict, outputs: dict | None, metadata=None) -> dict:
-        now = _now()
-        ex_id = str(uuid.uuid4())
-        ds = self.datasets.get(dataset_id)
-        ex = {
-            "id": ex_id,
-            "name": f"#{ex_id[:4]} @ {ds['name'] if ds else dataset_id}",
-            "dataset_id": dataset_id,
-            "inputs": inputs,
-            "outputs": outputs,
-            "metadata": metadata or {},
-            "created_at": now,
-            "modified_at": now,
-            "source_run_id": None,
-        }
-        self.examples[ex["id"]] = ex
-        return ex
+        """One example in a version of its own (tests seed with it)."""
+        return self._create_examples(dataset_id, [{"inputs": inputs, "outputs": outputs, "metadata": metadata}])[0]
 
     def _example_view(self, ex: dict) -> dict:
         return {k: ex.get(k) for k in schema_fields("Example")}
+
+    # -- datasets and examples: the version history (behaviour 13) ----------------------------
+    def _new_version(self, dataset_id: str) -> datetime:
+        """A new version of the dataset, at a time later than every version handed out before."""
+        now = datetime.now(timezone.utc)
+        if now <= self._clock:
+            now = self._clock + timedelta(microseconds=1)
+        self._clock = now
+        self._versions[dataset_id].append(now)
+        self.datasets[dataset_id]["modified_at"] = now.isoformat()
+        return now
+
+    def _dataset(self, id: str, *, go: bool = False) -> dict:
+        ds = self.datasets.get(_path_uuid(id, "dataset_id"))
+        if ds is None:
+            raise _go_error(404, "dataset not found") if go else HttpError(404, f"Dataset {id} not found")
+        return ds
+
+    def _create_examples(self, dataset_id: str, items: list[dict]) -> list[dict]:
+        """Create `items` (id?, inputs, outputs, metadata, split, source_run_id) in one version,
+        all or none: 409 when an id is taken (also within the batch)."""
+        ds = self.datasets[dataset_id]
+        ids = [str(uuid.UUID(str(item["id"]))) if item.get("id") else str(uuid.uuid4()) for item in items]
+        taken = next((i for n, i in enumerate(ids) if i in self.examples or i in ids[:n]), None)
+        if taken is not None:
+            raise HttpError(409, f"Example {taken} already exists")
+        at = self._new_version(dataset_id)
+        stamp = at.isoformat()
+        made = []
+        for ex_id, item in zip(ids, items):
+            metadata = dict(item.get("metadata") or {})
+            split = _split_list(item.get("split"))
+            metadata[SPLIT_KEY] = split if split is not None else _split_list(metadata.get(SPLIT_KEY)) or ["base"]
+            ex = {
+                "id": ex_id,
+                "name": f"#{ex_id[:4]} @ {ds['name']}",
+                "dataset_id": dataset_id,
+                "inputs": item.get("inputs") or {},
+                "outputs": item.get("outputs"),
+                "metadata": metadata,
+                "created_at": stamp,
+                "modified_at": stamp,
+                "source_run_id": item.get("source_run_id"),
+                "attachment_urls": None,
+                "_deleted_at": None,
+            }
+            self.examples[ex_id] = ex
+            self._history[ex_id] = [(at, ex)]
+            self._dataset_examples[dataset_id].append(ex_id)
+            made.append(ex)
+        self._live[dataset_id] += len(made)
+        return made
+
+    def _revise(self, ex: dict, at: datetime, changes: dict | None) -> dict:
+        """A new revision of `ex` at `at` (None: soft-deleted). Revisions are new dicts: the history
+        keeps the old ones as they were."""
+        if changes is None:
+            new = {**ex, "_deleted_at": at.isoformat()}
+            self._live[ex["dataset_id"]] -= 1
+        else:
+            new = {**ex, **changes, "modified_at": at.isoformat()}
+        self.examples[ex["id"]] = new
+        self._history[ex["id"]].append((at, None if changes is None else new))
+        return new
+
+    def _live_example(self, example_id: str, dataset_id: str | None = None) -> dict | None:
+        ex = self.examples.get(example_id)
+        if ex is None or ex["_deleted_at"] is not None or (dataset_id and ex["dataset_id"] != dataset_id):
+            return None
+        return ex
+
+    def _as_of(self, dataset_id: str, raw: Any, *, times_only: bool = False) -> datetime | None:
+        """The time an `as_of` query value names (None: the latest version). A time, "latest" or a
+        tag; an unknown tag is 404, a value that is no time is 422 when `times_only`."""
+        if isinstance(raw, list):
+            raw = raw[-1]
+        if raw is None or raw == "" or (raw == "latest" and not times_only):
+            return None
+        at = _try_dt(raw)
+        if at is None:
+            if times_only:
+                raise _invalid(["query", "as_of"], "Input should be a valid datetime", "datetime_parsing", raw)
+            at = self._tags[dataset_id].get(str(raw))
+            if at is None:
+                raise HttpError(404, f"Dataset version with tag {raw} not found")
+        versions = self._versions[dataset_id]
+        return None if versions and at >= versions[-1] else at
+
+    def _visible(self, dataset_id: str, at: datetime | None, splits: list[str] | None) -> list[dict]:
+        """The dataset's examples as of `at` (None: now), in creation order, kept to `splits`.
+        Cached until the dataset's next version."""
+        key = (dataset_id, len(self._versions[dataset_id]), at, tuple(splits or ()))
+        found = self._visible_cache.get(key)
+        if found is not None:
+            return found
+        ids = self._dataset_examples[dataset_id]
+        out: list[dict] = []
+        if at is None:
+            out = [ex for ex in map(self.examples.__getitem__, ids) if ex["_deleted_at"] is None]
+        elif not self._versions[dataset_id] or at >= self._versions[dataset_id][0]:
+            for ex_id in ids:
+                history = self._history[ex_id]
+                if history[0][0] > at:
+                    break  # examples are listed in creation order, and so in version order
+                content = history[bisect.bisect_right(history, at, key=lambda h: h[0]) - 1][1]
+                if content is not None:
+                    out.append(content)
+        if splits:
+            wanted = set(splits)
+            out = [ex for ex in out if wanted.intersection(_split_list(ex["metadata"].get(SPLIT_KEY)) or ())]
+        if len(self._visible_cache) >= 32:
+            self._visible_cache.clear()
+        self._visible_cache[key] = out
+        return out
+
+    def _version_view(self, dataset_id: str, at: datetime) -> dict:
+        versions = self._versions[dataset_id]
+        tags = sorted(t for t, when in self._tags[dataset_id].items() if when == at)
+        if not versions or at == versions[-1]:
+            tags.insert(0, "latest")
+        return {"as_of": at.isoformat(), "tags": tags}
+
+    def _set_splits(self, ex: dict, at: datetime, split: str, remove: bool) -> dict:
+        current = _split_list(ex["metadata"].get(SPLIT_KEY)) or []
+        if remove:
+            new = [s for s in current if s != split]
+        else:
+            new = current if split in current else [*current, split]
+        return self._revise(ex, at, {"metadata": {**ex["metadata"], SPLIT_KEY: new}})
 
     def _new_session(self, body: dict) -> dict:
         now = _now()
@@ -1147,28 +1343,273 @@ class FakeLangSmith(LoopbackServer):
             raise HttpError(404, f"Dataset {id} not found")
         return 200, self._dataset_view(ds)
 
+    def _delete_dataset(self, req, id):
+        """The dataset, its examples and versions, and its experiments with their runs."""
+        ds = self._dataset(id)
+        ds_id = ds["id"]
+        for ex_id in self._dataset_examples.pop(ds_id):
+            self.examples.pop(ex_id, None)
+            self._history.pop(ex_id, None)
+        for store in (self._versions, self._tags, self._live):
+            store.pop(ds_id, None)
+        self._visible_cache = {k: v for k, v in self._visible_cache.items() if k[0] != ds_id}
+        experiments = {s_id for s_id, s in self.sessions.items() if s.get("reference_dataset_id") == ds_id}
+        for s_id in experiments:
+            self.sessions.pop(s_id)
+        for run_id in [r_id for r_id, r in self.runs.items() if r.get("session_id") in experiments]:
+            self.runs.pop(run_id)
+        del self.datasets[ds_id]
+        return 200, {}
+
     def _read_dataset_version(self, req, id):
-        ds = self.datasets.get(_path_uuid(id, "dataset_id"))
-        if ds is None:
-            raise HttpError(404, f"Dataset {id} not found")
-        return 200, {"as_of": ds["modified_at"], "tags": ["latest"]}
+        ds = self._dataset(id)
+        versions = self._versions[ds["id"]]
+        tag = req.query.get("tag")
+        if tag:
+            if tag == "latest":
+                at = versions[-1] if versions else _parse_dt(ds["created_at"])
+            elif (at := self._tags[ds["id"]].get(tag)) is None:
+                raise HttpError(404, f"Dataset version with tag {tag} not found")
+            return 200, self._version_view(ds["id"], at)
+        at = self._as_of(ds["id"], req.query.get("as_of"), times_only=True)
+        if at is None:
+            return 200, self._version_view(ds["id"], versions[-1] if versions else _parse_dt(ds["created_at"]))
+        n = bisect.bisect_right(versions, at)
+        if n == 0:
+            raise HttpError(404, f"Dataset {id} has no version as of {at.isoformat()}")
+        return 200, self._version_view(ds["id"], versions[n - 1])
 
     def _list_examples(self, req):
         q = req.query
-        ds_ids = _uuid_list(q, "dataset")
+        ds_id = _one_uuid(q, "dataset")
         ids = _uuid_list(q, "id")
-        items = list(self.examples.values())
-        if ds_ids:
-            items = [e for e in items if e["dataset_id"] in ds_ids]
+        splits = _as_list(q.get("splits"))
+        if ds_id is not None:
+            if ds_id not in self.datasets:
+                raise HttpError(404, f"Dataset {ds_id} not found")
+            items = self._visible(ds_id, self._as_of(ds_id, q.get("as_of")), splits)
+        else:  # across datasets: the examples as they are now
+            items = [e for e in self.examples.values() if e["_deleted_at"] is None]
+            if splits:
+                items = [e for e in items if set(splits) & set(_split_list(e["metadata"].get(SPLIT_KEY)) or ())]
         if ids:
-            items = [e for e in items if e["id"] in ids]
+            wanted = set(ids)
+            items = [e for e in items if e["id"] in wanted]
         return 200, [self._example_view(e) for e in self._page(items, q)]
+
+    def _count_examples(self, req):
+        q = req.query
+        ds_id = _one_uuid(q, "dataset")
+        if ds_id is None or ds_id not in self.datasets:
+            raise HttpError(404, f"Dataset {ds_id} not found")
+        items = self._visible(ds_id, self._as_of(ds_id, q.get("as_of")), _as_list(q.get("splits")))
+        if ids := set(_uuid_list(q, "id")):
+            items = [e for e in items if e["id"] in ids]
+        return 200, len(items)
 
     def _read_example(self, req, id):
         ex = self.examples.get(_path_uuid(id, "example_id"))
+        at = self._as_of(ex["dataset_id"], req.query.get("as_of")) if ex is not None else None
+        if at is not None:  # the example as it was then
+            history = self._history[ex["id"]]
+            n = bisect.bisect_right(history, at, key=lambda h: h[0])
+            ex = history[n - 1][1] if n else None
+        elif ex is not None and ex["_deleted_at"] is not None:
+            ex = None
         if ex is None:
             raise HttpError(404, f"Example {id} not found")
         return 200, self._example_view(ex)
+
+    def _create_examples_bulk(self, req):
+        body = req.json
+        if not isinstance(body, list):
+            raise _invalid(["body"], "Input should be a valid list", "list_type", body)
+        errors = list(body_validator("ExampleBulkCreateList", self.strict_bodies).iter_errors(body))
+        if errors:
+            raise HttpError(422, _jsonschema_detail(errors))
+        by_dataset: dict[str, list[dict]] = {}
+        for item in body:
+            ds_id = str(uuid.UUID(item["dataset_id"]))
+            if ds_id not in self.datasets:
+                raise HttpError(404, f"Dataset {ds_id} not found")
+            by_dataset.setdefault(ds_id, []).append({**item, "split": item.get("split", "base")})
+        ids = [str(uuid.UUID(i["id"])) for i in body if i.get("id")]
+        if len(set(ids)) < len(ids) or any(i in self.examples for i in ids):
+            raise HttpError(409, "Example with this id already exists")
+        made: dict[int, dict] = {}
+        for ds_id, items in by_dataset.items():
+            for item, ex in zip(items, self._create_examples(ds_id, items)):
+                made[id(item)] = ex
+        return 200, [self._example_view(ex) for items in by_dataset.values() for ex in
+                     (made[id(item)] for item in items)]
+
+    def _update_example(self, req, id):
+        ex_id = _path_uuid(id, "example_id")
+        body = self._check_body("ExampleUpdate", req.json)
+        ex = self._live_example(ex_id)
+        if ex is None:
+            raise HttpError(404, f"Example {id} not found")
+        if body.get("dataset_id") and str(uuid.UUID(body["dataset_id"])) != ex["dataset_id"]:
+            raise HttpError(400, "An example cannot move to another dataset")
+        changes = _example_changes(ex, body.get("inputs"), body.get("outputs"), body.get("metadata"),
+                                   body.get("split"))
+        return 200, self._example_view(self._revise(ex, self._new_version(ex["dataset_id"]), changes))
+
+    def _multipart_examples(self, req, *, creating: bool) -> dict[str, dict]:
+        """The examples of a multipart body, by id: {"info", "inputs", "outputs"} (Go-style errors)."""
+        parts = req.json if isinstance(req.json, dict) else None
+        if not parts:
+            raise _go_error(422, "request body must be multipart/form-data with at least one example")
+        examples: dict[str, dict] = {}
+        for name, value in parts.items():
+            ex_id, _, field = name.partition(".")
+            if not _is_uuid(ex_id):
+                raise _go_error(422, f"invalid example id in part name {name!r}")
+            entry = examples.setdefault(str(uuid.UUID(ex_id)), {})
+            if field in ("", "inputs", "outputs", "attachments_operations"):
+                if not isinstance(value, dict):
+                    raise _go_error(422, f"part {name!r} must be a JSON object")
+                entry[field or "info"] = value
+            elif not field.startswith(("attachment.", "attachments.")):
+                raise _go_error(422, f"unknown part {name!r}")
+        for ex_id, entry in examples.items():
+            if "info" not in entry:
+                raise _go_error(422, f"missing part {ex_id!r}")
+            if creating and "inputs" not in entry:
+                raise _go_error(422, f"missing part '{ex_id}.inputs'")
+        return examples
+
+    def _upload_examples_multipart(self, req, id):
+        ds = self._dataset(id, go=True)
+        examples = self._multipart_examples(req, creating=True)
+        taken = next((i for i in examples if i in self.examples), None)
+        if taken is not None:
+            raise _go_error(409, f"example {taken} already exists")
+        made = self._create_examples(ds["id"], [
+            {"id": ex_id, "inputs": e["inputs"], "outputs": e.get("outputs"),
+             "metadata": e["info"].get("metadata"), "split": e["info"].get("split", "base"),
+             "source_run_id": e["info"].get("source_run_id")}
+            for ex_id, e in examples.items()])
+        return 201, {"as_of": self.datasets[ds["id"]]["modified_at"], "count": len(made),
+                     "example_ids": [ex["id"] for ex in made]}
+
+    def _update_examples_multipart(self, req, id):
+        ds = self._dataset(id, go=True)
+        examples = self._multipart_examples(req, creating=False)
+        missing = next((i for i in examples if self._live_example(i, ds["id"]) is None), None)
+        if missing is not None:
+            raise _go_error(404, f"example {missing} not found in dataset")
+        at = self._new_version(ds["id"])
+        for ex_id, e in examples.items():
+            ex = self.examples[ex_id]
+            self._revise(ex, at, _example_changes(ex, e.get("inputs"), e.get("outputs"),
+                                                  e["info"].get("metadata"), e["info"].get("split")))
+        return 201, {"as_of": at.isoformat(), "count": len(examples), "example_ids": list(examples)}
+
+    def _update_examples_metadata(self, req, id):
+        if not self.bulk_metadata_enabled:
+            raise HttpError(404, "Not Found")
+        ds = self._dataset(id, go=True)
+        body = req.json
+        problems = _check_metadata_body(body)
+        if problems:
+            raise _go_error(400, "; ".join(problems))
+        ops = [{**op, "operation": op["operation"].upper()} for op in body["operations"]]
+        statuses, targets = [], []
+        for ex_id in body["example_ids"]:
+            ex = self._live_example(str(uuid.UUID(ex_id)), ds["id"]) if _is_uuid(ex_id) else None
+            if ex is None:
+                statuses.append({"id": ex_id, "status": "NOT_FOUND",
+                                 "description": "The example is not in the dataset or was deleted."})
+            else:
+                statuses.append({"id": ex_id, "status": "UPDATED"})
+                targets.append(ex)
+        if targets:
+            at = self._new_version(ds["id"])
+            for ex in {e["id"]: e for e in targets}.values():
+                self._revise(ex, at, {"metadata": _apply_metadata_ops(ex["metadata"], ops)})
+        return 207, {"statuses": statuses}
+
+    def _delete_examples(self, req):
+        """Soft delete (the examples stay in the versions before): one version per dataset."""
+        ids = _uuid_list(req.query, "example_ids")
+        if not ids:
+            raise _invalid(["query", "example_ids"], "Field required", "missing")
+        by_dataset: dict[str, list[dict]] = {}
+        for ex_id in dict.fromkeys(ids):
+            ex = self._live_example(ex_id)
+            if ex is None:
+                raise HttpError(404, f"Example {ex_id} not found")
+            by_dataset.setdefault(ex["dataset_id"], []).append(ex)
+        for ds_id, items in by_dataset.items():
+            at = self._new_version(ds_id)
+            for ex in items:
+                self._revise(ex, at, None)
+        return 200, {}
+
+    def _list_dataset_versions(self, req, id):
+        ds = self._dataset(id)
+        q = req.query
+        versions = self._versions[ds["id"]]
+        if example := _one_uuid(q, "example"):
+            times = {t for t, _ in self._history.get(example, [])}
+            versions = [t for t in versions if t in times]
+        items = [self._version_view(ds["id"], t) for t in reversed(versions)]
+        if search := q.get("search"):
+            items = [v for v in items if any(str(search).lower() in t.lower() for t in v["tags"])]
+        return 200, self._page(items, q)
+
+    def _tag_dataset_version(self, req, id):
+        ds = self._dataset(id)
+        body = self._check_body("PutDatasetVersionsSchema", req.json)
+        at = _try_dt(body["as_of"])
+        versions = self._versions[ds["id"]]
+        n = bisect.bisect_left(versions, at) if at is not None else len(versions)
+        if n == len(versions) or versions[n] != at:
+            raise HttpError(404, f"Dataset {id} has no version at {body['as_of']}")
+        if body["tag"] == "latest":
+            raise HttpError(400, "The tag 'latest' always names the newest version")
+        self._tags[ds["id"]][body["tag"]] = at
+        return 200, self._version_view(ds["id"], at)
+
+    def _list_dataset_splits(self, req, id):
+        ds = self._dataset(id)
+        items = self._visible(ds["id"], self._as_of(ds["id"], req.query.get("as_of")), None)
+        return 200, sorted({s for ex in items for s in _split_list(ex["metadata"].get(SPLIT_KEY)) or ()})
+
+    def _update_dataset_splits(self, req, id):
+        ds = self._dataset(id)
+        body = self._check_body("Body_update_dataset_splits_api_v1_datasets__dataset_id__splits_put", req.json)
+        examples = []
+        for ex_id in dict.fromkeys(str(uuid.UUID(i)) for i in body["examples"]):
+            ex = self._live_example(ex_id, ds["id"])
+            if ex is None:
+                raise HttpError(404, f"Example {ex_id} not found in dataset {id}")
+            examples.append(ex)
+        if examples:
+            at = self._new_version(ds["id"])
+            for ex in examples:
+                self._set_splits(ex, at, body["split_name"], bool(body.get("remove")))
+        return 200, [ex["id"] for ex in examples]
+
+    def _export_rows(self, req, id) -> list[dict]:
+        ds = self._dataset(id)
+        return self._visible(ds["id"], self._as_of(ds["id"], req.query.get("as_of"), times_only=True), None)
+
+    def _export_jsonl(self, req, id):
+        """One example a line, in the Example read shape (the spec leaves the file's shape open)."""
+        lines = [json.dumps(self._example_view(ex)) for ex in self._export_rows(req, id)]
+        return 200, RawBody("application/jsonl", "".join(line + "\n" for line in lines).encode())
+
+    def _export_csv(self, req, id):
+        """id, inputs, outputs, metadata, created_at, modified_at; the dicts as JSON text."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["id", "inputs", "outputs", "metadata", "created_at", "modified_at"])
+        for ex in self._export_rows(req, id):
+            writer.writerow([ex["id"], json.dumps(ex["inputs"]), json.dumps(ex["outputs"]),
+                             json.dumps(ex["metadata"]), ex["created_at"], ex["modified_at"]])
+        return 200, RawBody("text/csv", out.getvalue().encode())
 
     def _list_sessions(self, req):
         q = req.query
@@ -1496,6 +1937,68 @@ class FakeLangSmith(LoopbackServer):
         return 201, {"evaluator": self._workspace_evaluator_view(ev)}
 
 
+def _example_changes(ex: dict, inputs: Any, outputs: Any, metadata: Any, split: Any) -> dict:
+    """What an example update changes: given inputs / outputs / metadata replace the old ones; the
+    splits stay unless `split` is given (a metadata given without `dataset_split` keeps them)."""
+    changes: dict[str, Any] = {}
+    if inputs is not None:
+        changes["inputs"] = inputs
+    if outputs is not None:
+        changes["outputs"] = outputs
+    new_meta = dict(metadata) if metadata is not None else dict(ex["metadata"])
+    splits = _split_list(split)
+    if splits is None:
+        splits = _split_list(new_meta.get(SPLIT_KEY)) or _split_list(ex["metadata"].get(SPLIT_KEY)) or ["base"]
+    new_meta[SPLIT_KEY] = splits
+    changes["metadata"] = new_meta
+    return changes
+
+
+def _check_metadata_body(body: Any) -> list[str]:
+    """Problems of a `PATCH .../examples/metadata` body against the SDK's generated
+    `ExampleUpdateMetadataParams` (operation names in either case: the SDK sends lower case)."""
+    import pydantic
+    from langsmith.types.datasets.example_update_metadata_params import ExampleUpdateMetadataParams
+
+    if not isinstance(body, dict):
+        return ["the body must be a JSON object"]
+    ops = body.get("operations")
+    if isinstance(ops, list):
+        body = {**body, "operations": [{**op, "operation": str(op.get("operation", "")).upper()}
+                                       if isinstance(op, dict) else op for op in ops]}
+    try:
+        pydantic.TypeAdapter(ExampleUpdateMetadataParams).validate_python(body)
+    except pydantic.ValidationError as e:
+        return [f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()]
+    problems = [f"unknown field {k}" for k in body if k not in ("example_ids", "operations")]
+    if len(body["example_ids"]) > 10_000:
+        problems.append("example_ids: at most 10000")
+    for i, op in enumerate(body["operations"]):
+        if op["operation"] != "SET" and not isinstance(op.get("values"), list):
+            problems.append(f"operations.{i}.values: required for {op['operation']}")
+    return problems
+
+
+def _apply_metadata_ops(metadata: dict, ops: list[dict]) -> dict:
+    """The metadata after `ops` (SET / ARRAY_ADD / ARRAY_REMOVE, in order). An array operation on a
+    missing or non-list value starts from [], or for dataset_split from ["base"]."""
+    out = dict(metadata)
+    for op in ops:
+        key = op["key"]
+        if op["operation"] == "SET":
+            out[key] = op.get("value")
+            continue
+        current = out.get(key)
+        if not isinstance(current, list):
+            current = ["base"] if key == SPLIT_KEY else []
+        values = [str(v) for v in op["values"]]
+        if op["operation"] == "ARRAY_ADD":
+            out[key] = current + [v for v in dict.fromkeys(values) if v not in current]
+        else:
+            out[key] = [v for v in current if v not in values]
+    return out
+
+
 def _check_typed_dict(name: str, body: dict, *, strict: bool) -> list[str]:
     """Problems of `body` against the SDK's request TypedDict `langsmith.types.<name>`."""
     import typing
@@ -1577,10 +2080,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(2)
             return
         req.status = status
-        data = json.dumps(payload).encode()
+        raw = isinstance(payload, RawBody)
+        data = payload.data if raw else json.dumps(payload).encode()
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", payload.content_type if raw else "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
