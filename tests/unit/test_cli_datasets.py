@@ -97,14 +97,21 @@ def test_a_missing_dataset_says_how_to_create_it(workspace_kind, tmp_path):
     assert result.code == 1 and "Pass --create" in result.err, result.text
 
 
+def server_down_after(fake, examples: int):
+    """A progress callback that makes every later example write answer 500 (retries included)."""
+    def progress(p):
+        if p.phase == "importing" and p.done == examples:
+            fake.inject("POST", r"examples", status=500, times=100)
+    return progress
+
+
 def test_a_server_failure_midway_leaves_no_half_dataset(langsmith_env, evaltui_home, tmp_path):
     fake = langsmith_env
     write_jsonl(tmp_path / "big.jsonl", ROWS * 5)  # 115 rows, batches of 25: the 3rd fails
     backend = backend_for(fake)
-    for nth in (3, 4, 5, 6):  # the batch and every retry of it
-        fake.inject("POST", r"examples", status=500, nth=nth)
     with pytest.raises(ImportFailed) as err:
-        import_examples(backend, tmp_path / "big.jsonl", "Half", create=True, batch_size=25)
+        import_examples(backend, tmp_path / "big.jsonl", "Half", create=True, batch_size=25,
+                        on_progress=server_down_after(fake, 50))
     assert "failed after 50 of 115 examples" in str(err.value)
     assert "the dataset 'Half' it created was deleted" in str(err.value)
     assert "Half" not in {d.name for d in backend.list_datasets()}
@@ -116,10 +123,9 @@ def test_a_failure_into_an_existing_dataset_takes_out_what_it_added(langsmith_en
     dataset = backend.create_dataset("Kept")
     backend.create_examples(dataset.id, [NewExample({"q": "mine"}, {"a": "kept"})])
     write_jsonl(tmp_path / "more.jsonl", ROWS * 2)
-    for nth in (3, 4, 5, 6):  # the 1st POST was ours above; the import's 2nd batch fails
-        fake.inject("POST", r"examples", status=500, nth=nth)
     with pytest.raises(ImportFailed) as err:
-        import_examples(backend, tmp_path / "more.jsonl", "Kept", batch_size=20)
+        import_examples(backend, tmp_path / "more.jsonl", "Kept", batch_size=20,
+                        on_progress=server_down_after(fake, 20))
     assert "the 20 examples it had added to 'Kept' were deleted again" in str(err.value)
     assert [e.inputs for e in backend.list_examples(dataset.id)] == [{"q": "mine"}]
 
