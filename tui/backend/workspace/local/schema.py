@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime, timezone
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA_V1 = """
 CREATE TABLE datasets (
@@ -148,7 +149,78 @@ DROP TABLE scores;
 ALTER TABLE scores_v4 RENAME TO scores;
 """
 
+# Dataset versions (as LangSmith keeps them): every write to a dataset makes one version, named by
+# its time (`version_stamp`: UTC, microseconds, so the text sorts as the times do). `examples` holds
+# each example's current content with the versions that made it (`created_at`), last changed it
+# (`modified_at`) and soft-deleted it (`deleted_at`); `example_history` the content it had before each
+# change, in force from `valid_from` until `valid_to` (excluded). `examples_live` pages the current
+# state; tags name versions ("latest" is never stored: it is the newest).
+SCHEMA_V5_TABLES = """
+CREATE INDEX IF NOT EXISTS examples_live ON examples(dataset_id, position) WHERE deleted_at IS NULL;
+CREATE TABLE IF NOT EXISTS example_history (
+    example_id TEXT NOT NULL REFERENCES examples(id) ON DELETE CASCADE,
+    dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    inputs TEXT NOT NULL,
+    outputs TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT NOT NULL,
+    PRIMARY KEY (example_id, valid_from)
+);
+CREATE INDEX IF NOT EXISTS example_history_page ON example_history(dataset_id, position, valid_from);
+CREATE TABLE IF NOT EXISTS dataset_versions (
+    dataset_id TEXT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    as_of TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, as_of)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dataset_tags (
+    dataset_id TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, tag),
+    FOREIGN KEY (dataset_id, as_of) REFERENCES dataset_versions(dataset_id, as_of) ON DELETE CASCADE
+) WITHOUT ROWID;
+"""
+
+
+def version_stamp(value: str | datetime) -> str:
+    """A time as the version columns keep it: UTC ISO 8601 with microseconds (naive means UTC)."""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _to_v5(conn: sqlite3.Connection) -> None:
+    """Add the version columns and tables; each dataset gets one version, at its `modified_at`
+    (never before one of its examples), holding every example it has. Safe to run again."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(examples)")}
+    for column in ("modified_at", "deleted_at"):
+        if column not in columns:
+            conn.execute(f"ALTER TABLE examples ADD COLUMN {column} TEXT")
+    for statement in SCHEMA_V5_TABLES.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.create_function("evaltui_stamp", 1, version_stamp, deterministic=True)
+    try:
+        conn.execute("UPDATE examples SET created_at = evaltui_stamp(created_at)")
+        conn.execute("UPDATE datasets SET created_at = evaltui_stamp(created_at), "
+                     "modified_at = evaltui_stamp(modified_at)")
+    finally:
+        conn.create_function("evaltui_stamp", 1, None)
+    conn.execute(
+        "UPDATE datasets SET modified_at = MAX(modified_at, "
+        "COALESCE((SELECT MAX(e.created_at) FROM examples e WHERE e.dataset_id = datasets.id), ''))"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO dataset_versions (dataset_id, as_of) SELECT id, modified_at FROM datasets "
+        "WHERE NOT EXISTS (SELECT 1 FROM dataset_versions v WHERE v.dataset_id = datasets.id)"
+    )
+
+
 #: Version n -> the step to n + 1: an SQL script (statements split on ";") or a function.
 MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {
-    0: SCHEMA_V1, 1: SCHEMA_V2, 2: _to_v3, 3: SCHEMA_V4,
+    0: SCHEMA_V1, 1: SCHEMA_V2, 2: _to_v3, 3: SCHEMA_V4, 4: _to_v5,
 }

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from tui.backend.core.errors import WorkspaceError
-from tui.backend.workspace.local.datasets import insert_dataset, insert_examples
+from tui.backend.workspace.local.datasets import insert_dataset
 from tui.backend.workspace.local.projects import insert_project
 from tui.backend.workspace.local.prompts import insert_prompt
 from tui.backend.workspace.local.workspace_evaluators import insert_workspace_evaluator
@@ -23,8 +23,8 @@ def insert_seed(conn: sqlite3.Connection) -> None:
     from tui.backend.workspace.seed_data import DEMO_PROJECT, DEMO_PROMPTS, DEMO_WORKSPACE_EVALUATORS, demo_datasets
 
     for dataset in demo_datasets():
-        dataset_id = insert_dataset(conn, dataset.name, dataset.description)
-        insert_examples(conn, dataset_id, [(ex.inputs, ex.outputs, ex.metadata) for ex in dataset.examples])
+        insert_dataset(conn, dataset.name, dataset.description,  # one version each, holding the examples
+                       [(ex.inputs, ex.outputs, ex.metadata) for ex in dataset.examples])
     insert_project(conn, DEMO_PROJECT)
     for evaluator in DEMO_WORKSPACE_EVALUATORS:
         insert_workspace_evaluator(conn, evaluator)
