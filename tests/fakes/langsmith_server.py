@@ -1445,7 +1445,10 @@ class FakeLangSmith(LoopbackServer):
 
     def _update_example(self, req, id):
         ex_id = _path_uuid(id, "example_id")
-        body = self._check_body("ExampleUpdate", req.json)
+        body = req.json
+        if isinstance(body, dict) and "id" in body:  # the classic client repeats the path's id; the
+            body = {k: v for k, v in body.items() if k != "id"}  # server ignores it (not in ExampleUpdate)
+        body = self._check_body("ExampleUpdate", body)
         ex = self._live_example(ex_id)
         if ex is None:
             raise HttpError(404, f"Example {id} not found")
