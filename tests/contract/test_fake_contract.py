@@ -544,3 +544,244 @@ def test_prompt_commits_match_the_generated_client(world):
     commit = world.classic.pull_prompt_commit(f"evaltui-demo/accuracy-judge:{first}", include_model=True, skip_cache=True,
                                               dangerously_pull_public_prompt=True)
     assert commit.manifest == manifest
+
+
+# -- datasets on LangSmith (#17): versions, tags, splits, example writes -----------------------------
+
+class DatasetWorld:
+    fake: FakeLangSmith
+    classic: Any  # langsmith.Client, with the multipart example endpoints (the fake advertises them)
+    legacy: Any  # langsmith.Client that found them off: /examples/bulk and PATCH /examples/{id}
+    gen: Any
+    ds: str
+    ids: list[str]
+    versions: list[str]  # oldest first
+
+
+@pytest.fixture(scope="module")
+def dsw() -> Iterator[DatasetWorld]:
+    import langsmith
+
+    w = DatasetWorld()
+    w.fake = fake = FakeLangSmith().start()
+    w.classic = classic = langsmith.Client(api_url=fake.url, api_key=fake.api_key, auto_batch_tracing=False)
+    w.gen = langsmith.Langsmith(base_url=fake.url, api_key=fake.api_key, _strict_response_validation=True,
+                                max_retries=0)
+    try:
+        ds = classic.create_dataset("versioned", description="every write a version")
+        w.ds = str(ds.id)
+        made = classic.create_examples(dataset_id=ds.id, examples=[
+            {"inputs": {"q": "one"}, "reference_outputs": {"a": 1}, "metadata": {"src": "sdk"}, "split": ["train"]},
+            {"inputs": {"q": "two"}, "reference_outputs": {"a": 2}},
+            {"inputs": {"q": "three"}},
+        ])
+        w.ids = [str(i) for i in made["example_ids"]]
+        fake.info["instance_flags"]["dataset_examples_multipart_enabled"] = False
+        w.legacy = langsmith.Client(api_url=fake.url, api_key=fake.api_key, auto_batch_tracing=False)
+        assert not w.legacy.info.instance_flags["dataset_examples_multipart_enabled"]  # read once, now
+        fake.info["instance_flags"]["dataset_examples_multipart_enabled"] = True
+        legacy_made = w.legacy.create_examples(dataset_id=ds.id, examples=[
+            {"inputs": {"q": "four"}, "reference_outputs": {"a": 4}, "split": "test", "metadata": {"k": 4}}])
+        w.ids += [str(i) for i in legacy_made["example_ids"]]
+        classic.update_example(w.ids[0], inputs={"q": "one!"}, outputs={"a": 11}, split=["train", "hard"])
+        w.legacy.update_example(w.ids[3], inputs={"q": "four!"}, metadata={"k": 44})
+        classic.delete_examples([w.ids[1]])
+        classic.update_dataset_splits(dataset_id=ds.id, split_name="regression", example_ids=w.ids[2:4])
+        fake.bulk_metadata_enabled = False  # an older server: the SDK falls back to PUT /splits
+        classic.update_dataset_splits(dataset_id=ds.id, split_name="hard", example_ids=[w.ids[3]], remove=True)
+        fake.bulk_metadata_enabled = True
+        w.versions = fake.versions_of(w.ds)
+        classic.update_dataset_tag(dataset_id=ds.id, as_of=_dt(w.versions[0]), tag="v1")
+        yield w
+    finally:
+        for client in (w.classic, getattr(w, "legacy", None)):
+            if client is not None:
+                client.session.close()
+        w.gen.close()
+        fake.stop()
+
+
+def _dt(iso: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso)
+
+
+def _sent(w: DatasetWorld, method: str, pattern: str) -> list:
+    import re
+
+    return [r for r in w.fake.requests if r.method == method and re.search(pattern, r.path)]
+
+
+def test_dataset_write_bodies_the_sdk_sent_match_the_spec(dsw):
+    """Every write body the classic client sent validates against the spec's request schema
+    (unknown fields rejected), or for the multipart upload against the operation's part rules."""
+    strict = {name: jsonschema.Draft202012Validator(forbid_unknown_fields(load_schema(name)),
+                                                    format_checker=jsonschema.FormatChecker())
+              for name in ("DatasetCreate", "ExampleBulkCreateList", "ExampleUpdate", "PutDatasetVersionsSchema",
+                           "Body_update_dataset_splits_api_v1_datasets__dataset_id__splits_put")}
+
+    def check(name: str, body: Any) -> None:
+        errors = list(strict[name].iter_errors(body))
+        assert not errors, f"{name}: " + "; ".join(e.message for e in errors[:3])
+
+    checked = {
+        "DatasetCreate": [r.json for r in _sent(dsw, "POST", r"^/datasets$")],
+        "ExampleBulkCreateList": [r.json for r in _sent(dsw, "POST", r"^/examples/bulk$")],
+        # the classic client repeats the path's example id in the body; the server ignores it
+        "ExampleUpdate": [{k: v for k, v in r.json.items() if k != "id"}
+                          for r in _sent(dsw, "PATCH", r"^/examples/[^/]+$")],
+        "PutDatasetVersionsSchema": [r.json for r in _sent(dsw, "PUT", r"/tags$")],
+        "Body_update_dataset_splits_api_v1_datasets__dataset_id__splits_put": [
+            r.json for r in _sent(dsw, "PUT", r"/splits$")],
+    }
+    for name, bodies in checked.items():
+        assert bodies, f"the SDK sent no {name}"
+        for body in bodies:
+            check(name, body)
+
+    # multipart: per example a JSON part `{id}` with only the documented keys, `{id}.inputs` on create
+    info_keys = {"metadata", "split", "use_source_run_io", "use_source_run_attachments", "source_run_id",
+                 "created_at", "modified_at"}
+    for creating, method in ((True, "POST"), (False, "PATCH")):
+        requests_ = _sent(dsw, method, r"^/v1/platform/datasets/[^/]+/examples$")
+        assert requests_
+        for r in requests_:
+            assert r.headers["content-type"].startswith("multipart/form-data")
+            ids = {name for name in r.json if "." not in name}
+            assert ids and all(uuid.UUID(i) for i in ids)
+            for i in ids:
+                assert set(r.json[i]) <= (info_keys if creating else {"metadata", "split"})
+                assert not creating or isinstance(r.json[f"{i}.inputs"], dict)
+
+    # the bulk metadata body is the generated ExampleUpdateMetadataParams, but for the operation's
+    # case: the SDK sends lower case (its comment: the endpoint first shipped accepting only that)
+    from langsmith.types.datasets.example_update_metadata_params import ExampleUpdateMetadataParams
+
+    patches = _sent(dsw, "PATCH", r"/examples/metadata$")
+    assert patches and {r.status for r in patches} == {207, 404}
+    for r in patches:
+        assert {op["operation"] for op in r.json["operations"]} <= {"array_add", "array_remove"}
+        upper = {**r.json, "operations": [{**op, "operation": op["operation"].upper()} for op in r.json["operations"]]}
+        pydantic.TypeAdapter(ExampleUpdateMetadataParams).validate_python(upper)
+
+
+def test_dataset_answers_match_the_spec(dsw):
+    w, ds = dsw, dsw.ds
+    created = _raw(w, "POST", "/datasets", json={"name": "raw", "description": None})
+    assert_matches_schema("Dataset", created)
+    assert_matches_schema("Dataset", _raw(w, "GET", f"/datasets/{ds}"))
+    for as_of in (None, "latest", "v1", w.versions[0], w.versions[2]):
+        listed = _raw(w, "GET", "/examples", params={"dataset": ds, "as_of": as_of})
+        assert_matches_schema("ExampleList", [listed], exact_fields=False)
+        assert_matches_schema("Example", listed)
+        count = _raw(w, "GET", "/examples/count", params={"dataset": ds, "as_of": as_of})
+        assert_matches_schema("ExamplesCount", [count], exact_fields=False)
+        assert count == len(listed)
+        names = _raw(w, "GET", f"/datasets/{ds}/splits", params={"as_of": as_of})
+        assert_matches_schema("DatasetSplitNames", [names], exact_fields=False)
+    split = _raw(w, "GET", "/examples", params={"dataset": ds, "splits": ["regression", "nope"]})
+    assert_matches_schema("ExampleList", [split], exact_fields=False)
+    assert {e["id"] for e in split} == set(w.ids[2:4])
+    versions = _raw(w, "GET", f"/datasets/{ds}/versions")
+    assert_matches_schema("DatasetVersionList", [versions], exact_fields=False)
+    assert_matches_schema("DatasetVersion", versions)
+    assert [v["as_of"] for v in versions] == w.versions[::-1]
+    assert versions[0]["tags"] == ["latest"] and versions[-1]["tags"] == ["v1"]
+    for params in ({"tag": "latest"}, {"tag": "v1"}, {"as_of": w.versions[1]}, {}):
+        assert_matches_schema("DatasetVersion", _raw(w, "GET", f"/datasets/{ds}/version", params=params))
+    tagged = _raw(w, "PUT", f"/datasets/{ds}/tags", json={"as_of": w.versions[1], "tag": "v2"})
+    assert_matches_schema("DatasetVersion", tagged)
+    assert tagged == {"as_of": w.versions[1], "tags": ["v2"]}
+    bulk = _raw(w, "POST", "/examples/bulk", json=[{"dataset_id": ds, "inputs": {"q": "raw"}}])
+    assert_matches_schema("ExampleList", [bulk], exact_fields=False)
+    assert_matches_schema("Example", bulk)
+    assert bulk[0]["metadata"] == {"dataset_split": ["base"]}
+    put = _raw(w, "PUT", f"/datasets/{ds}/splits", json={"split_name": "raw", "examples": [bulk[0]["id"]]})
+    assert_matches_schema("DatasetSplitsUpdated", [put], exact_fields=False)
+    assert put == [bulk[0]["id"]]
+    # the platform (Go) endpoints: their own answer and error shapes
+    from langsmith import schemas as ls_schemas
+
+    uploaded = w.classic.upload_examples_multipart(dataset_id=ds, uploads=[
+        ls_schemas.ExampleCreate(inputs={"q": "mp"}, reference_outputs={"a": 0})])
+    assert_matches_schema("examples.ExamplesCreatedResponse", uploaded)
+    updated = w.classic.update_examples_multipart(dataset_id=ds, updates=[
+        ls_schemas.ExampleUpdate(id=uploaded["example_ids"][0], inputs={"q": "mp!"})])
+    assert_matches_schema("examples.ExamplesUpdatedResponse", updated)
+    missing = w.classic.session.post(f"{w.fake.url}/v1/platform/datasets/{uuid.uuid4()}/examples",
+                                     files={str(uuid.uuid4()): ("", b"{}", "application/json")},
+                                     headers={"x-api-key": w.fake.api_key})
+    assert missing.status_code == 404
+    assert_matches_schema("examples.ErrorResponse", missing.json())
+
+
+def test_bulk_metadata_through_the_generated_client(dsw):
+    from langsmith.types.datasets.example_update_metadata_response import ExampleUpdateMetadataResponse
+
+    w = dsw
+    gone = str(uuid.uuid4())
+    answer = w.gen.datasets.examples.update_metadata(
+        w.ds, example_ids=[w.ids[2], gone, w.ids[1]],  # ids[1] was soft-deleted
+        operations=[{"key": "dataset_split", "operation": "ARRAY_ADD", "values": ["gen"]},
+                    {"key": "team", "operation": "SET", "value": {"name": "qa"}}])
+    assert isinstance(answer, ExampleUpdateMetadataResponse)
+    assert [(s.id, s.status) for s in answer.statuses] == [(w.ids[2], "UPDATED"), (gone, "NOT_FOUND"),
+                                                           (w.ids[1], "NOT_FOUND")]
+    meta = w.fake.examples[w.ids[2]]["metadata"]
+    assert meta["team"] == {"name": "qa"} and meta["dataset_split"][-1] == "gen"
+
+
+def test_the_classic_client_reads_versions_splits_and_as_of(dsw):
+    w = dsw
+    versions = list(w.classic.list_dataset_versions(dataset_id=w.ds))
+    assert [v.as_of.isoformat() for v in versions] == w.fake.versions_of(w.ds)[::-1]
+    assert versions[0].tags == ["latest"] and "v1" in versions[-1].tags
+    v1 = w.classic.read_dataset_version(dataset_id=w.ds, tag="v1")
+    assert v1.as_of.isoformat() == w.versions[0]
+    first = list(w.classic.list_examples(dataset_id=w.ds, as_of="v1"))
+    assert [e.inputs["q"] for e in first] == ["one", "two", "three"]  # before the edits and the delete
+    assert first[0].metadata["dataset_split"] == ["train"] and first[1].metadata["dataset_split"] == ["base"]
+    assert "regression" not in w.classic.list_dataset_splits(dataset_id=w.ds, as_of=_dt(w.versions[0]))
+    assert "regression" in w.classic.list_dataset_splits(dataset_id=w.ds)
+    edited = w.classic.read_example(w.ids[3])
+    assert (edited.inputs, edited.metadata["k"], edited.metadata["dataset_split"]) == (
+        {"q": "four!"}, 44, ["test", "regression"])
+
+
+def test_exports_follow_the_version(dsw):
+    import csv
+    import io
+    import json
+
+    w = dsw
+    response = w.classic.session.get(f"{w.fake.url}/api/v1/datasets/{w.ds}/jsonl", params={"as_of": w.versions[0]},
+                                     headers={"x-api-key": w.fake.api_key})
+    assert response.status_code == 200 and response.headers["content-type"] == "application/jsonl"
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert_matches_schema("Example", lines)
+    assert [e["inputs"]["q"] for e in lines] == ["one", "two", "three"]
+    response = w.classic.session.get(f"{w.fake.url}/api/v1/datasets/{w.ds}/csv", headers={"x-api-key": w.fake.api_key})
+    assert response.status_code == 200 and response.headers["content-type"] == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert list(rows[0]) == ["id", "inputs", "outputs", "metadata", "created_at", "modified_at"]
+    assert {r["id"] for r in rows} == {e["id"] for e in w.fake.examples_of(w.ds)}
+    assert w.ids[1] not in {r["id"] for r in rows}  # soft-deleted: not in the latest version
+
+
+def test_a_version_with_bad_tags_fails_the_spec(dsw, monkeypatch):
+    real = FakeLangSmith._version_view
+    monkeypatch.setattr(FakeLangSmith, "_version_view", lambda self, ds, at: {**real(self, ds, at), "tags": "latest"})
+    with pytest.raises(AssertionError, match="tags"):
+        assert_matches_schema("DatasetVersion", _raw(dsw, "GET", f"/datasets/{dsw.ds}/version"))
+
+
+def test_a_lower_case_metadata_status_fails_strict_validation(dsw, monkeypatch):
+    import langsmith
+
+    real = FakeLangSmith._metadata_status
+    monkeypatch.setattr(FakeLangSmith, "_metadata_status",
+                        lambda self, ex_id, found: {**real(ex_id, found), "status": "updated"})
+    with pytest.raises(langsmith.APIResponseValidationError):
+        dsw.gen.datasets.examples.update_metadata(
+            dsw.ds, example_ids=[dsw.ids[0]], operations=[{"key": "x", "operation": "SET", "value": 1}])

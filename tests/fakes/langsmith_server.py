@@ -1521,17 +1521,20 @@ class FakeLangSmith(LoopbackServer):
         statuses, targets = [], []
         for ex_id in body["example_ids"]:
             ex = self._live_example(str(uuid.UUID(ex_id)), ds["id"]) if _is_uuid(ex_id) else None
-            if ex is None:
-                statuses.append({"id": ex_id, "status": "NOT_FOUND",
-                                 "description": "The example is not in the dataset or was deleted."})
-            else:
-                statuses.append({"id": ex_id, "status": "UPDATED"})
+            statuses.append(self._metadata_status(ex_id, ex is not None))
+            if ex is not None:
                 targets.append(ex)
         if targets:
             at = self._new_version(ds["id"])
             for ex in {e["id"]: e for e in targets}.values():
                 self._revise(ex, at, {"metadata": _apply_metadata_ops(ex["metadata"], ops)})
         return 207, {"statuses": statuses}
+
+    @staticmethod
+    def _metadata_status(ex_id: str, found: bool) -> dict:
+        if found:
+            return {"id": ex_id, "status": "UPDATED"}
+        return {"id": ex_id, "status": "NOT_FOUND", "description": "The example is not in the dataset or was deleted."}
 
     def _delete_examples(self, req):
         """Soft delete (the examples stay in the versions before): one version per dataset."""
