@@ -916,9 +916,11 @@ class FakeLangSmith(LoopbackServer):
         all or none: 409 when an id is taken (also within the batch)."""
         ds = self.datasets[dataset_id]
         ids = [str(uuid.UUID(str(item["id"]))) if item.get("id") else str(uuid.uuid4()) for item in items]
-        taken = next((i for n, i in enumerate(ids) if i in self.examples or i in ids[:n]), None)
-        if taken is not None:
-            raise HttpError(409, f"Example {taken} already exists")
+        seen: set[str] = set()
+        for ex_id in ids:
+            if ex_id in self.examples or ex_id in seen:
+                raise HttpError(409, f"Example {ex_id} already exists")
+            seen.add(ex_id)
         at = self._new_version(dataset_id)
         stamp = at.isoformat()
         made = []
@@ -1384,10 +1386,8 @@ class FakeLangSmith(LoopbackServer):
         ds_id = _one_uuid(q, "dataset")
         ids = _uuid_list(q, "id")
         splits = _as_list(q.get("splits"))
-        if ds_id is not None:
-            if ds_id not in self.datasets:
-                raise HttpError(404, f"Dataset {ds_id} not found")
-            items = self._visible(ds_id, self._as_of(ds_id, q.get("as_of")), splits)
+        if ds_id is not None:  # an unknown dataset has no examples
+            items = self._visible(ds_id, self._as_of(ds_id, q.get("as_of")), splits) if ds_id in self.datasets else []
         else:  # across datasets: the examples as they are now
             items = [e for e in self.examples.values() if e["_deleted_at"] is None]
             if splits:
@@ -1400,9 +1400,12 @@ class FakeLangSmith(LoopbackServer):
     def _count_examples(self, req):
         q = req.query
         ds_id = _one_uuid(q, "dataset")
-        if ds_id is None or ds_id not in self.datasets:
-            raise HttpError(404, f"Dataset {ds_id} not found")
-        items = self._visible(ds_id, self._as_of(ds_id, q.get("as_of")), _as_list(q.get("splits")))
+        if ds_id is None:
+            items = [e for e in self.examples.values() if e["_deleted_at"] is None]
+        elif ds_id not in self.datasets:
+            items = []
+        else:
+            items = self._visible(ds_id, self._as_of(ds_id, q.get("as_of")), _as_list(q.get("splits")))
         if ids := set(_uuid_list(q, "id")):
             items = [e for e in items if e["id"] in ids]
         return 200, len(items)

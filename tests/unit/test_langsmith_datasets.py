@@ -242,3 +242,54 @@ def test_a_server_failure_mid_import_keeps_the_batches_before(fake_langsmith, ba
         backend.create_examples(ds.id, _new(10))
     assert fake_langsmith.api_key not in str(failed.value)
     assert backend.count_examples(ds.id) == 30 and len(fake_langsmith.versions_of(ds.id)) == 3
+
+
+# -- the fake's own rules for these routes ---------------------------------------------------------
+
+def _http(fake: FakeLangSmith, method: str, path: str, **kw):
+    import requests
+
+    return requests.request(method, f"{fake.url}{path}", headers={"x-api-key": fake.api_key}, timeout=5, **kw)
+
+
+def test_fake_bulk_create_is_all_or_nothing(fake_langsmith):
+    ds = fake_langsmith.seed_dataset("d", [({"q": 0}, {"a": 0})])
+    taken = fake_langsmith.examples_of(ds["id"])[0]["id"]
+    fresh = "00000000-0000-4000-8000-0000000000f1"
+    r = _http(fake_langsmith, "POST", "/examples/bulk", json=[
+        {"dataset_id": ds["id"], "id": fresh, "inputs": {"q": 1}},
+        {"dataset_id": ds["id"], "id": taken, "inputs": {"q": 2}}])
+    assert r.status_code == 409 and fresh not in fake_langsmith.examples
+    r = _http(fake_langsmith, "POST", "/examples/bulk", json=[{"dataset_id": ds["id"], "inputs": "text"}])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][:3] == ["body", 0, "inputs"]
+    assert len(fake_langsmith.versions_of(ds["id"])) == 1 and len(fake_langsmith.examples_of(ds["id"])) == 1
+
+
+def test_fake_multipart_and_version_errors(fake_langsmith):
+    ds = fake_langsmith.seed_dataset("d", [({"q": 0}, {"a": 0})])
+    ex_id = "00000000-0000-4000-8000-0000000000f2"
+    r = _http(fake_langsmith, "POST", f"/v1/platform/datasets/{ds['id']}/examples",
+              files={ex_id: ("", b"{}", "application/json")})  # no `{id}.inputs` part
+    assert r.status_code == 422 and "inputs" in r.json()["error"]
+    r = _http(fake_langsmith, "GET", "/examples", params={"dataset": ds["id"], "as_of": "no-such-tag"})
+    assert r.status_code == 404
+    r = _http(fake_langsmith, "GET", f"/datasets/{ds['id']}/version", params={"as_of": "yesterday"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "as_of"]
+    r = _http(fake_langsmith, "DELETE", "/examples", params={"example_ids": [ex_id]})
+    assert r.status_code == 404 and len(fake_langsmith.versions_of(ds["id"])) == 1
+    r = _http(fake_langsmith, "PUT", f"/datasets/{ds['id']}/tags", json={"as_of": "2020-01-01T00:00:00Z", "tag": "x"})
+    assert r.status_code == 404  # only an exact version can be tagged
+    r = _http(fake_langsmith, "GET", "/examples", params={"dataset": "00000000-0000-4000-8000-0000000000f3"})
+    assert r.status_code == 200 and r.json() == []
+
+
+def test_fake_faults_reach_the_bulk_route(fake_langsmith, backend):
+    fake_langsmith.info["instance_flags"]["dataset_examples_multipart_enabled"] = False
+    ds = backend.create_dataset("d")
+    fake_langsmith.inject("POST", r"^/examples/bulk$", status=500, times=3)  # the first try and 2 retries
+    with pytest.raises(errors.ServerError):
+        backend.create_examples(ds.id, _new(5))
+    assert [r.status for r in fake_langsmith.requests_to("POST", "/examples/bulk")] == [500, 500, 500]
+    assert backend.count_examples(ds.id) == 0
+    assert len(backend.create_examples(ds.id, _new(5))) == 5  # the fault is spent
+    assert backend.count_examples(ds.id) == 5
