@@ -221,3 +221,52 @@ def test_create_refuses_a_taken_or_empty_name(workspace_kind):
 def test_export_needs_a_path_or_a_stream(evaltui_home):
     with pytest.raises(InvalidInput):
         export_examples(backend_for(None), "Skills: Trajectory")
+
+
+TARGET = '''
+def echo(inputs):
+    return {"answer": f"a{inputs['n']}"}
+
+
+def right(inputs, outputs, reference_outputs):
+    return {"key": "right", "score": int(outputs["answer"] == reference_outputs["answer"])}
+'''
+
+
+def test_run_on_a_tagged_version_and_a_split_and_resume_reads_the_same(workspace_kind, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALTUI_UPLOAD_WAIT", "5")
+    backend = backend_for(workspace_kind)
+    (tmp_path / "agent.py").write_text(TARGET)
+    write_jsonl(tmp_path / "v1.jsonl", ROWS[:6])  # odd rows in "train", even in "test"/"hard"
+    assert run_cli("dataset", "import", str(tmp_path / "v1.jsonl"), "--dataset", "R", "--create").code == 0
+    assert run_cli("dataset", "tag", "R", "v1").code == 0
+    dataset = backend.get_dataset("R")
+    train_v1 = [e.id for e in backend.list_examples(dataset.id, splits=["train"])]
+    assert len(train_v1) == 3
+    backend.delete_examples(dataset.id, train_v1[:1])  # v2: one train example gone, two new ones
+    write_jsonl(tmp_path / "v2.jsonl", ROWS[7:10:2])
+    assert run_cli("dataset", "import", str(tmp_path / "v2.jsonl"), "--dataset", "R").code == 0
+    assert backend.count_examples(dataset.id, splits=["train"]) == 4
+
+    argv = ("run", "--dataset", "R", "--target", f"{tmp_path / 'agent.py'}:echo", "--evaluators",
+            f"{tmp_path / 'agent.py'}:right", "--json")
+    old = run_cli(*argv, "--tag", "v1", "--split", "train")
+    assert old.code == 0, old.text
+    doc = json.loads(old.out)
+    assert doc["total"] == 3 and doc["summary"]["right"]["n"] == 3
+    experiment = backend.get_experiment(doc["experiment"]["id"])
+    v1 = backend.resolve_dataset_version(dataset.id, tag="v1")
+    assert experiment.metadata["dataset_version"] == v1.as_of.isoformat()
+    assert experiment.metadata["dataset_splits"] == ["train"]
+    assert experiment.metadata["evaltui_selection"] == {"as_of": v1.as_of.isoformat(), "splits": ["train"]}
+    results = backend.list_results(experiment.id)
+    assert sorted(r.example_id for r in results) == sorted(train_v1)  # the deleted one ran too
+    from tui.backend.runs.rerun import planned_examples
+    assert [e.id for e in planned_examples(backend, experiment)] == train_v1  # what a resume completes
+
+    latest = json.loads(run_cli(*argv, "--split", "train").out)
+    assert latest["total"] == 4
+    wrong = run_cli(*argv, "--as-of", "nope")
+    assert wrong.code == 1 and "nope" in wrong.err
+    empty = run_cli(*argv, "--split", "nowhere")
+    assert empty.code != 0 and "no examples to run in split nowhere" in empty.err, empty.text

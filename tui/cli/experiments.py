@@ -49,6 +49,9 @@ def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
         rule_seed=args.rule_seed,
         run_rules=not args.no_rules,
         judge_cache=args.judge_cache,
+        as_of=args.as_of,
+        tag=args.tag,
+        splits=_split_specs(args.split),
     )
     return _run_and_report(args, ctx, lambda runner, progress: runner.run(options, progress))
 

@@ -194,6 +194,12 @@ def _add_experiment_commands(sub) -> None:
     p.add_argument("--prefix", default="evaltui", help="experiment name prefix (default evaltui)")
     p.add_argument("--max-concurrency", type=limit_arg, default=4, help="examples in flight (default 4)")
     p.add_argument("--limit", type=limit_arg, help="run only the first N examples")
+    version = p.add_mutually_exclusive_group()
+    version.add_argument("--as-of", metavar="V",
+                         help="run on the dataset as it was then: an ISO time, `latest` or a tag")
+    version.add_argument("--tag", metavar="T", help="run on the dataset version with this tag")
+    p.add_argument("--split", action="append", default=[], metavar="S",
+                   help="run only the examples in this split (repeat or comma-separate for several)")
     p.add_argument("--timeout", type=timeout_arg, help="per-evaluator timeout in seconds")
     p.add_argument("--seed", type=int, dest="rule_seed", help="seed for rule sampling (reproducible runs)")
     p.add_argument("--no-rules", action="store_true", help="do not run the dataset's local rules")

@@ -33,6 +33,10 @@ class Example:
         return splits_of(self.metadata)
 
 
+#: Where a run's metadata keeps exactly the dataset version and splits it read (the SDK rewrites
+#: LangSmith's own `dataset_version` key at the end of a traced run from the examples' modified_at).
+SELECTION_KEY = "evaltui_selection"
+
 #: Where an example's split membership lives, on LangSmith and locally: a list in its metadata.
 SPLIT_KEY = "dataset_split"
 

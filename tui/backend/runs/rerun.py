@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from tui.backend.core.models import Example, Experiment, ExperimentResult
+from tui.backend.runs.options import DatasetSelection
 from tui.backend.runs.specs import EvaluatorSpec, load_evaluators
 from tui.backend.runs.targets import LoadedTarget, load_target
 
@@ -41,10 +42,11 @@ def planned_examples(backend, experiment: Experiment) -> list[Example]:
     meta = experiment.metadata or {}
     ids = meta.get("example_ids")
     limit = meta.get("limit")
+    selection = DatasetSelection.from_metadata(meta)  # the dataset version and splits it ran on
     if ids is None:
-        return list(backend.list_examples(experiment.dataset_id, limit=limit))
+        return list(selection.read(backend, experiment.dataset_id, limit))
     wanted = {str(i) for i in ids}
-    examples = [ex for ex in backend.list_examples(experiment.dataset_id) if ex.id in wanted]
+    examples = [ex for ex in selection.read(backend, experiment.dataset_id) if ex.id in wanted]
     return examples[:limit] if limit else examples
 
 
@@ -83,7 +85,7 @@ def plan_rerun(backend, experiment_id: str, kind: RerunKind, *, target: Any = No
     stored = backend.list_results(experiment.id)
     planned = planned_examples(backend, experiment)
     if kind == "retry":  # every failed row, also one outside the plan (the dataset changed since)
-        examples = failed(list(backend.list_examples(experiment.dataset_id)), stored)
+        examples = failed(list(DatasetSelection.from_metadata(meta).read(backend, experiment.dataset_id)), stored)
     else:
         examples = never_run(planned, stored)
     seed = rule_seed if rule_seed is not None else meta.get("rule_seed")

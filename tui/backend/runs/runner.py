@@ -33,7 +33,7 @@ from tui.backend.runs import sdk_glue
 from tui.backend.runs.active_run import ActiveRun, sdk_key
 from tui.backend.runs.gc_hold import holding_full_gc
 from tui.backend.runs.judge_cache_scope import judge_cache_delta, reset_judge_cache, use_judge_cache
-from tui.backend.runs.options import RunError, RunOptions, prepare_run
+from tui.backend.runs.options import DatasetSelection, RunError, RunOptions, prepare_run
 from tui.backend.runs.rerun import RerunKind, new_rule_seed, plan_rerun, planned_selection
 from tui.backend.runs.rules_local import load_rule_evaluator, rules_for_dataset, sample_rules
 from tui.backend.runs.settle import check_uploads, finish_without_rows, settle
@@ -112,10 +112,12 @@ class Runner:
         self._cancel_requested = False
         self.judge_cache = options.judge_cache
         try:
-            dataset, target, evaluators, examples, rules = prepare_run(self.backend, options)
+            prepared = prepare_run(self.backend, options)
         except errors.EvaltuiError as exc:
             sink(RunFailed(str(exc)))
             raise
+        dataset, target, evaluators, examples, rules = (
+            prepared.dataset, prepared.target, prepared.evaluators, prepared.examples, prepared.rules)
         rule_evaluators = [(r, load_rule_evaluator(r, options.timeout)) for r in rules] if self.runs_rules else []
         rule_seed = options.rule_seed if options.rule_seed is not None else new_rule_seed()
         metadata = {
@@ -129,6 +131,7 @@ class Runner:
             "rules_run_by": self.rules_run_by,
             "rule_seed": rule_seed,  # a retry or a resume replays the rule draw
             **planned_selection(options.limit, options.example_ids),  # what a resume completes
+            **DatasetSelection(prepared.version.as_of, tuple(options.splits)).as_metadata(),
             **owner_metadata(),  # a run whose process dies is found and marked interrupted
         }
         experiment = None  # traced: the SDK creates the experiment

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tui.backend.core import errors
-from tui.backend.core.models import EVALUATOR_INFO_KEY, Experiment, ExperimentResult, Score
+from tui.backend.core.models import EVALUATOR_INFO_KEY, SELECTION_KEY, Experiment, ExperimentResult, Score
 from tui.backend.core.run_owner import INTERRUPTED, owner_gone
 from tui.backend.runs.upload_check import OnWait, UploadCheck, wait_for_uploads
 from tui.backend.workspace.langsmith.client import LangSmithSession
@@ -151,6 +151,10 @@ class LangSmithExperiments(LangSmithSession):
         project = self._call(self.client.read_project, project_id=experiment_id)
         metadata = dict((getattr(project, "extra", None) or {}).get("metadata") or {})
         metadata["evaltui_status"] = status
+        selection = metadata.get(SELECTION_KEY)
+        if isinstance(selection, dict) and selection.get("as_of"):
+            # The SDK wrote its own guess (the examples' newest modified_at); the run read this version.
+            metadata["dataset_version"] = selection["as_of"]
         self._call(
             self.client.update_project,
             experiment_id,
