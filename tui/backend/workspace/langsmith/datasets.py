@@ -7,6 +7,7 @@ without splits is in LangSmith's default split "base".
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -136,8 +137,8 @@ class LangSmithDatasets(LangSmithSession):
         self._dataset_call(dataset_id, self.client.delete_dataset, dataset_id=dataset_id)
 
     def create_examples(self, dataset_id: str, examples: Sequence[NewExample]) -> list[str]:
-        import uuid
-
+        """One request (one version) for a batch under the SDK's 20 MB estimate, which a batch of
+        <= 1000 ordinary examples is; the SDK would split a larger one into several requests."""
         if not examples:
             return []
         uploads, ids = [], []
