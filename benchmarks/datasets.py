@@ -15,7 +15,7 @@ export (of the dataset B-sdk made, and of A-local's)
 * C-ls     `export_examples` from the fake LangSmith to a JSONL file;
 * D-sdk    the SDK alone: `Client.list_examples(dataset_id=...)` paged, one JSON line per example.
 
-Prints seconds and peak RSS per variant and the ratios A/B and C/D (goal <= 1.0 each), plus
+Prints seconds and peak RSS (VmHWM) per variant and the ratios A/B and C/D (goal <= 1.0 each), plus
 A-local's peak RSS at N and at N/10 (flat: the file is streamed, never loaded whole).
 `--small` for a CI smoke run: 2,000 rows (no timing claims).
 Usage: python benchmarks/datasets.py [--rows N] [--small]
@@ -35,14 +35,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 mode, url, key, path, home, out = {args!r}
 
 def done(count, extra=None):
+    # VmHWM: this process's own peak (ru_maxrss carries the parent's over fork and exec)
+    hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
     print(json.dumps({{"count": count, "seconds": time.perf_counter() - t0,
-                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **(extra or {{}})}}))
+                      "maxrss_mb": int(hwm.split()[1]) / 1024, **(extra or {{}})}}))
 
 if mode.startswith(("A", "C")):
     from tui.backend.core.config import Settings
@@ -53,7 +55,7 @@ if mode.startswith(("A", "C")):
     if mode.endswith("ls"):
         os.environ["LANGSMITH_API_KEY"], os.environ["LANGSMITH_ENDPOINT"] = key, url
     backend = open_backend(Settings.from_env(backend="langsmith" if mode.endswith("ls") else "local"))
-    backend.list_datasets()
+    list(backend.list_datasets())  # the client made and connected, as the SDK's below
     t0 = time.perf_counter()
     if mode.startswith("A"):
         report = import_examples(backend, Path(path), "bench-" + mode, create=True)

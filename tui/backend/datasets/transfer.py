@@ -25,7 +25,7 @@ from tui.backend.core.errors import EvaltuiError, InvalidInput, NotFound, descri
 from tui.backend.core.models import Dataset, DatasetVersion, Example, NewExample
 from tui.backend.datasets.dataset_file import CsvWriter, FileFormat, KeyLists, check_file, jsonl_line, read_examples
 
-#: Examples per write. LangSmith's bulk endpoint takes this comfortably; locally one transaction each.
+#: Examples per undo request (soft deletes; a write takes the workspace's `example_batch`).
 BATCH_SIZE = 500
 #: Examples between two progress reports on export.
 EXPORT_TICK = 500
@@ -99,7 +99,7 @@ def import_examples(
     output_keys: Sequence[str] = (),
     metadata_keys: Sequence[str] = (),
     split: str | None = None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> ImportReport:
@@ -116,7 +116,8 @@ def import_examples(
     added: list[str] = []
     _notify(on_progress, "importing", 0, total)
     try:
-        for batch in _batches(read_examples(path, fmt=fmt, keys=keys, split=split), batch_size):
+        size = batch_size or backend.capabilities.example_batch
+        for batch in _batches(read_examples(path, fmt=fmt, keys=keys, split=split), size):
             if cancel is not None and cancel.is_set():
                 raise KeyboardInterrupt
             added.extend(backend.create_examples(found.id, batch))
@@ -163,7 +164,7 @@ def add_to_dataset(backend, dataset: str, examples: Sequence[NewExample], *,
     assert found is not None
     ids: list[str] = []
     try:
-        for batch in _batches(examples, BATCH_SIZE):
+        for batch in _batches(examples, backend.capabilities.example_batch):
             ids.extend(backend.create_examples(found.id, batch))
     except BaseException as exc:
         raise _undo(backend, found, must_create, ids, len(examples), exc, None) from None

@@ -41,6 +41,9 @@ class Capabilities:
     traces_runs: bool
     #: The rule kinds that score a dataset's new experiments.
     scoring_rule_kinds: tuple[str, ...]
+    #: Examples per `create_examples` call when importing: a round trip to LangSmith costs far more
+    #: than a local transaction, so it takes bigger batches (memory still holds one batch only).
+    example_batch: int = 1000
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ class LangSmithBackend(
 
     kind = "langsmith"
     capabilities = Capabilities(applies_rules=True, traces_runs=True,
-                                scoring_rule_kinds=("python", "javascript", "llm"))
+                                scoring_rule_kinds=("python", "javascript", "llm"), example_batch=5000)
 
     def describe(self) -> str:
         where = f"LangSmith {self.endpoint}"
