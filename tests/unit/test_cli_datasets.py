@@ -270,3 +270,28 @@ def test_run_on_a_tagged_version_and_a_split_and_resume_reads_the_same(workspace
     assert wrong.code == 1 and "nope" in wrong.err
     empty = run_cli(*argv, "--split", "nowhere")
     assert empty.code != 0 and "no examples to run in split nowhere" in empty.err, empty.text
+
+
+def test_ctrl_c_in_a_real_process_leaves_nothing_half_made(evaltui_home, tmp_path):
+    """`evaltui dataset import` in its own process, SIGINT once the import has begun writing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    rows = ({"inputs": {"q": i}, "outputs": {"a": i}} for i in range(100_000))
+    write_jsonl(tmp_path / "big.jsonl", rows)
+    env = {**os.environ, "EVALTUI_HOME": str(evaltui_home)}
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "dataset", "import", str(tmp_path / "big.jsonl"),
+                             "--dataset", "Interrupted", "--create"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:  # a plain line per phase when stderr is not a terminal
+        if line.startswith("importing"):
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "Import cancelled; the dataset 'Interrupted' it created was deleted." in err
+    assert "Traceback" not in err
+    assert "Interrupted" not in run_cli("datasets").out
