@@ -168,7 +168,8 @@ def cmd_dataset_export(args: argparse.Namespace, ctx: CliContext) -> int:
     ctx.err(f"Exported {report.count} examples of {report.dataset.name!r} (version {_stamp(report.version)}) "
             f"to {where} as {fmt}.")
     if report.keys is not None and report.keys.given:
-        ctx.err(f"Import it back with: {import_hint(report.keys)}")
+        ctx.err(f"Import it back with: evaltui dataset import {report.path or 'FILE'} --dataset NAME "
+                f"{import_hint(report.keys)}")
     return 0
 
 

@@ -111,7 +111,9 @@ def read_examples(
     fmt = file_format(path, fmt)
     keys.check()
     if fmt == "csv" and not keys.inputs:
-        raise InvalidInput("A CSV import needs --input-keys (the columns that make the inputs).")
+        columns = ", ".join(csv_header(path)) or "none"
+        raise InvalidInput(f"A CSV import needs --input-keys (the columns that make the inputs); "
+                           f"{path.name} has the columns: {columns}.")
     extra_splits = (split,) if split else ()
     try:
         with _open_text(path) as handle:
@@ -144,6 +146,14 @@ def check_file(path: Path, *, fmt: FileFormat | None = None, keys: KeyLists = Ke
         check.problems.append("the file holds no examples")
         check.bad_lines = 1
     return check
+
+
+def csv_header(path: Path) -> list[str]:
+    with _open_text(path) as handle:
+        try:
+            return [name.strip() for name in next(csv.reader(handle), [])]
+        except (csv.Error, UnicodeDecodeError):
+            return []
 
 
 # -- JSONL --------------------------------------------------------------------------------------
