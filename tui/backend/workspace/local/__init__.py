@@ -10,6 +10,7 @@ Where things live:
 - `schema`: the versioned DDL (`SCHEMA_VERSION`, `MIGRATIONS`).
 - `rows`: how values are stored in columns (JSON, ISO times) and shared small queries.
 - `datasets`, `projects`, `rules`, `workspace_evaluators`, `experiments`: one table family each.
+  `datasets` also keeps every dataset's versions (one per write; reads `as_of` one), tags and splits.
 - `seed`: the demo data inserted into a new file and the sample evaluators copied beside it.
 """
 
