@@ -37,6 +37,9 @@ def _split_specs(values: Sequence[str]) -> list[str]:
 
 def cmd_run(args: argparse.Namespace, ctx: CliContext) -> int:
     from tui.backend.runs.runner import RunOptions
+    from tui.cli.compare import check_run_options
+
+    check_run_options(args, ctx)  # before anything runs
 
     options = RunOptions(
         dataset=args.dataset,
@@ -108,8 +111,10 @@ def _run_and_report(args: argparse.Namespace, ctx: CliContext, job) -> int:
     if code == 0 and errors and not args.allow_errors:
         ctx.err(f"Exit code {RUN_ERRORS_EXIT}: {progress.target_errors} target and {progress.evaluator_errors} "
                 "evaluator errors (--allow-errors exits 0 for them).")
-        return RUN_ERRORS_EXIT
-    return code
+        code = RUN_ERRORS_EXIT
+    from tui.cli.compare import run_gates
+
+    return run_gates(args, ctx, experiment, code)  # --fail-under, --fail-on-regression, --junit, --markdown
 
 
 def _exit_code(counts: dict[str, Any]) -> int:

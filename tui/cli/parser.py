@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from tui.backend.rules.sample_rate import sample_rate_problem
+from tui.cli.compare import add_compare_command, add_gate_options
 from tui.cli.context import CliContext
 from tui.cli.datasets import add_dataset_commands
 from tui.cli.experiments import cmd_cache, cmd_experiments, cmd_export, cmd_rerun, cmd_run
@@ -208,6 +209,7 @@ def _add_experiment_commands(sub) -> None:
     p.add_argument("--allow-errors", action="store_true",
                    help="exit 0 even when the target or an evaluator raised on some examples (otherwise 3)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    add_gate_options(p, baseline=True)
     p.set_defaults(handler=cmd_run)
 
     for name, what in (("retry", "examples whose target or an evaluator failed"),
@@ -223,6 +225,8 @@ def _add_experiment_commands(sub) -> None:
                        help="exit 0 even when the target or an evaluator raised on some examples (otherwise 3)")
         p.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
         p.set_defaults(handler=cmd_rerun)
+
+    add_compare_command(sub, common)
 
     p = sub.add_parser("cache", parents=common, help="the judge-call cache: info or clear")
     p.add_argument("action", choices=("info", "clear"))

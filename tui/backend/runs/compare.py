@@ -85,3 +85,86 @@ def compare_results(a: Sequence[ExperimentResult], b: Sequence[ExperimentResult]
             if text_a != text_b:
                 comparison.changed.append(ChangedScore(example_id, ra.inputs, labels[ident], text_a, text_b))
     return comparison
+
+
+# -- paired: the same examples on both sides ----------------------------------------------------
+
+
+def score_maps(
+    a: Sequence[ExperimentResult], b: Sequence[ExperimentResult]
+) -> tuple[list[str], dict[str, dict[str, float | None]], dict[str, dict[str, float | None]], list[dict[str, str]]]:
+    """What `paired_stats.compare_paired` takes: per side `{label: {example_id: numeric score or
+    None}}` (an evaluator error or a non-numeric score is None), the labels of both sides in order
+    first seen, and per side `label -> Score.ident`.
+
+    Each side's columns are labelled as that experiment's grid, summary and export label them
+    (`core.score_columns`): a key one evaluator writes is its bare key, so `exact_match` pairs with
+    `exact_match` when the evaluator behind it changed (that may be the change being judged);
+    `key · evaluator` (two evaluators writing one key) pairs with the same label on the other side.
+    """
+    sides = []
+    for results in (a, b):
+        labels = columns_of(results).labels()
+        maps: dict[str, dict[str, float | None]] = {label: {} for label in labels.values()}
+        for result in results:
+            for score in result.scores:
+                maps[labels[score.ident]][result.example_id] = None if score.error else numeric_score(score.score)
+        sides.append((maps, {label: ident for ident, label in labels.items()}))
+    (map_a, idents_a), (map_b, idents_b) = sides
+    return list(dict.fromkeys([*map_a, *map_b])), map_a, map_b, [idents_a, idents_b]
+
+
+@dataclass
+class PairedComparison:
+    """Per key the paired statistics, and both sides' rows by example id (to show them side by side)."""
+
+    keys: list  # list[PairedKey]
+    rows_a: dict[str, ExperimentResult]
+    rows_b: dict[str, ExperimentResult]
+    idents: list[dict[str, str]] = field(default_factory=list)  # per side: column label -> `Score.ident`
+    #: per side, what the statistics read: `{label: {example_id: numeric score or None}}`
+    values_a: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    values_b: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+    def score(self, side: str, example_id: str, label: str):
+        """The `Score` shown under column `label` for one example of side "a" or "b", or None."""
+        row = (self.rows_a if side == "a" else self.rows_b).get(example_id)
+        if row is None:
+            return None
+        ident = (self.idents[0 if side == "a" else 1] if self.idents else {}).get(label, label)
+        return next((s for s in row.scores if s.ident == ident), None)
+
+    def key(self, label: str):
+        return next((k for k in self.keys if k.key == label), None)
+
+    def regressions(self) -> list[tuple[str, str]]:
+        """`(key, example_id)` of every regressed example, key by key."""
+        return [(k.key, example_id) for k in self.keys for example_id in k.regressed]
+
+
+def paired_comparison(
+    a: Sequence[ExperimentResult],
+    b: Sequence[ExperimentResult],
+    *,
+    keys: Sequence[str] | None = None,
+    seed: int = 0,
+    resamples: int = 10_000,
+) -> PairedComparison:
+    """`a` (baseline) vs `b` (candidate), paired over the examples both scored. `keys` names
+    column labels; one that neither side has is refused, naming those it has."""
+    from tui.backend.core import errors
+    from tui.backend.runs.paired_stats import compare_paired
+
+    labels, map_a, map_b, idents = score_maps(a, b)
+    if keys:
+        unknown = [k for k in keys if k not in labels]
+        if unknown:
+            known = ", ".join(labels) or "none"
+            hint = errors.suggest(unknown[0], labels)
+            raise errors.InvalidInput(
+                f"No score key {unknown[0]!r} in these experiments"
+                + (f" (did you mean {', '.join(repr(h) for h in hint)}?)" if hint else "")
+                + f"; their keys: {known}."
+            )
+    stats = compare_paired(map_a, map_b, keys=list(keys) if keys else labels, seed=seed, resamples=resamples)
+    return PairedComparison(stats, {r.example_id: r for r in a}, {r.example_id: r for r in b}, idents, map_a, map_b)
