@@ -71,7 +71,7 @@ async def test_list_mark_compare_and_open(backend, two_experiments, evaltui_home
         await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.comparison)
         compare = app.screen
         assert compare.query_one("#compare-metrics", DataTable).row_count == 1
-        assert compare.query_one("#compare-changed", DataTable).row_count == 3
+        assert compare.query_one("#compare-regressed", DataTable).row_count == 1  # True -> False once
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, ExperimentsScreen))
         await pilot.press("enter")
