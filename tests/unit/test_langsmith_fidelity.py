@@ -142,9 +142,9 @@ def test_list_shows_each_rule_kind(ls):
     lines = {line.split("  ")[0]: line for line in r.out.splitlines()[2:]}
     assert lines["JS check"].rstrip().endswith("javascript code")
     assert lines["Judge"].rstrip().endswith("LLM judge")
-    assert lines["Hook only"].rstrip().endswith("actions only")
-    assert lines["To queue"].rstrip().endswith("actions only")
-    assert lines["Py"].rstrip().endswith("python code + actions")
+    assert lines["Hook only"].rstrip().endswith("actions only: webhook")
+    assert lines["To queue"].rstrip().endswith("actions only: annotation queue")
+    assert lines["Py"].rstrip().endswith("python code + webhook")
 
 
 @pytest.mark.parametrize("name", ["JS check", "Judge", "Hook only"])
@@ -283,3 +283,13 @@ def test_a_failed_experiment_close_is_reported_with_exit_1(ls, evaluator_file):
     doc = json.loads(r.out)
     assert "closed" in doc, r.text
     assert doc["closed"] is False and "could not be marked" in r.err
+
+
+def test_list_names_every_action_of_an_actions_only_rule(ls):
+    ds = ls.dataset["id"]
+    ls.seed_rule("Everything", None, dataset_id=ds, webhooks=[{"url": "https://a.example.com"},
+                                                               {"url": "https://b.example.com"}],
+                 add_to_annotation_queue_id=ls.seed_annotation_queue("Triage")["id"], add_to_dataset_id=ds)
+    r = run_cli("list")
+    line = next(line for line in r.out.splitlines() if line.startswith("Everything"))
+    assert line.rstrip().endswith("actions only: webhook, annotation queue, add to dataset")

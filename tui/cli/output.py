@@ -52,7 +52,7 @@ def format_rules(rules: Sequence[Rule]) -> str:
             "yes" if r.is_enabled else "no",
             r.updated_at.strftime("%Y-%m-%d %H:%M") if r.updated_at else "-",
             r.id,
-            r.kind_label,
+            r.kind_summary,
         )
         for r in rules
     ]

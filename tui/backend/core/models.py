@@ -105,6 +105,16 @@ KIND_LABELS: dict[str, str] = {
 }
 
 
+def action_kind(action: str) -> str:
+    """What kind of side action `rule_payload.side_actions` described: webhook, annotation queue,
+    add to dataset, or the alert's own name."""
+    for prefix, kind in (("webhook", "webhook"), ("add to annotation queue", "annotation queue"),
+                         ("add to dataset", "add to dataset")):
+        if action.startswith(prefix):
+            return kind
+    return action
+
+
 @dataclass(frozen=True)
 class Rule:
     """An uploaded evaluator (a LangSmith run rule, or its local twin).
@@ -143,6 +153,15 @@ class Rule:
     def kind_label(self) -> str:
         label = KIND_LABELS[self.kind]
         return f"{label} + actions" if self.side_actions and self.kind != "actions" else label
+
+    @property
+    def kind_summary(self) -> str:
+        """The kind with its side actions named, for listings: `actions only: webhook, annotation
+        queue`, `python code + add to dataset`."""
+        kinds = ", ".join(dict.fromkeys(action_kind(a) for a in self.side_actions))
+        if not kinds:
+            return KIND_LABELS[self.kind]
+        return f"actions only: {kinds}" if self.kind == "actions" else f"{KIND_LABELS[self.kind]} + {kinds}"
 
     @property
     def is_python(self) -> bool:
