@@ -141,3 +141,30 @@ async def test_bad_key_shows_not_connected_without_the_key(remote, monkeypatch):
         assert secret not in svg and "wrongwrong" not in svg
         assert "lsv2_…zz99" in str(app.screen.status.render())
         assert all(secret not in n.message for n in app._notifications)
+
+
+async def test_a_sandbox_check_that_cannot_run_asks_before_uploading(remote):
+    from tui.modals.upload_check_modal import UploadCheckModal
+
+    fake, ds, make = remote
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        fake.inject("GET", r"^(/api/v1)?/examples", status=404, times=2,
+                    body={"detail": "resource '/examples' not found"})
+        select_local(app, "exact_match_evaluator")
+        for answer in ("#cancel", "#confirm"):
+            await pilot.press("u")
+            await settle(pilot)
+            assert isinstance(app.screen, UploadModal)
+            await pilot.click("#confirm")
+            await settle(pilot)
+            assert isinstance(app.screen, UploadCheckModal)
+            text = "\n".join(app.screen.lines)
+            assert "Sandbox check: not checked: the examples of 'QA' could not be read" in text
+            await pilot.click(answer)
+            await settle(pilot)
+            if answer == "#cancel":
+                assert fake.requests_to("POST", "/runs/rules") == []
+        assert isinstance(app.screen, MainScreen)
+    assert [r["display_name"] for r in fake.rules.values()] == ["exact_match_evaluator"]

@@ -435,3 +435,24 @@ def test_test_command_unknown_dataset(ls, evaluator_file):
     r = run_cli("test", str(evaluator_file), "--function", "matches", "--dataset", "Skills: Final")
     assert r.code == 1
     assert "Did you mean" in r.err
+
+
+@pytest.mark.parametrize("fault", [dict(status=404, body={"detail": "resource '/examples' not found"}),
+                                   dict(status=503, times=10), dict(status=None, drop_connection=True, times=10)])
+def test_a_sandbox_check_that_cannot_read_examples_says_not_checked_and_uploads(ls, evaluator_file, fault,
+                                                                                 monkeypatch):
+    monkeypatch.setenv("EVALTUI_HTTP_TIMEOUT", "2")
+    ls.inject("GET", r"^(/api/v1)?/examples", **fault)
+    r = run_cli("upload", str(evaluator_file), "--name", "Matches", "--function", "matches",
+                "--dataset", "Skills: Final Response")
+    assert r.code == 0, r.text
+    assert "Sandbox check: not checked: the examples of 'Skills: Final Response' could not be read" in r.out
+    assert "Uploaded evaluator 'Matches'" in r.out and "Traceback" not in r.text
+    assert [rule["display_name"] for rule in ls.rules.values()] == ["Matches"]
+
+
+def test_a_sandbox_check_on_an_empty_dataset_says_not_checked(ls, evaluator_file):
+    ls.seed_dataset("Empty", [])
+    r = run_cli("upload", str(evaluator_file), "--name", "Matches", "--function", "matches", "--dataset", "Empty")
+    assert r.code == 0, r.text
+    assert "Sandbox check: not checked: dataset 'Empty' has no examples to try the code on." in r.out

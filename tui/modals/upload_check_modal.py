@@ -36,7 +36,7 @@ def upload_check_lines(plan, sandbox: bool = True) -> list[str]:
     """What the user must see before this plan is applied ([] when nothing needs a look);
     `sandbox=False`: a failing sandbox run was already accepted in the form."""
     lines: list[str] = []
-    if sandbox and plan.sandbox is not None and plan.sandbox.failed:
+    if sandbox and plan.sandbox is not None and (plan.sandbox.failed or plan.sandbox.not_checked):
         lines += plan.sandbox.lines()
     if plan.judge is not None and plan.warnings:
         lines += plan.judge.preview() + [f"⚠ {w}" for w in plan.warnings]

@@ -217,8 +217,12 @@ def sandbox_report(backend: Backend, code: str, dataset_id: str | None, label: s
 
     if not dataset_id:
         return SandboxReport(label, skipped=f"the rule scores a project ({label}); there are no examples to try.")
-    examples = list(backend.list_examples(dataset_id, limit=SANDBOX_EXAMPLES))
-    return check_in_sandbox(code, examples, label.removeprefix("dataset: "))
+    dataset = label.removeprefix("dataset: ")
+    try:
+        examples = list(backend.list_examples(dataset_id, limit=SANDBOX_EXAMPLES))
+    except EvaltuiError as exc:  # a check that cannot run must not stop the upload
+        return SandboxReport(dataset, not_checked=f"the examples of {dataset!r} could not be read ({exc})")
+    return check_in_sandbox(code, examples, dataset)
 
 
 def _rate(value: float) -> str:

@@ -104,7 +104,10 @@ class SandboxReport:
     dataset: str
     cases: list[SandboxCase] = field(default_factory=list)
     load_error: str | None = None  # the code did not even load (e.g. an import the sandbox lacks)
-    skipped: str | None = None  # why the check could not run here (not a failure of the code)
+    skipped: str | None = None  # why the check does not apply here (not a failure of the code)
+    #: why the check could not run (the examples unreadable, none to try, no process): the upload
+    #: goes on, and the app asks first
+    not_checked: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -120,10 +123,12 @@ class SandboxReport:
         where = f"the code-evaluator sandbox (no network; stdlib, {', '.join(SANDBOX_PACKAGES)})"
         if self.skipped:
             return [f"Sandbox check skipped: {self.skipped}"]
+        if self.not_checked:
+            return [f"Sandbox check: not checked: {self.not_checked}"]
         if self.load_error:
             return [f"Sandbox check on {self.dataset!r} FAILED in {where}: {self.load_error}"]
         if not self.cases:
-            return [f"Sandbox check skipped: dataset {self.dataset!r} has no examples."]
+            return [f"Sandbox check: not checked: dataset {self.dataset!r} has no examples to try the code on."]
         head = "passed" if self.ok else "FAILED"
         lines = [f"Sandbox check on {len(self.cases)} example(s) of {self.dataset!r} {head} in {where}:"]
         for case in self.cases:
@@ -143,7 +148,7 @@ def _case(example: Example) -> dict[str, Any]:
 def check_in_sandbox(code: str, examples: list[Example], dataset: str, *, timeout_s: float = 30.0) -> SandboxReport:
     """Run `code`'s `perform_eval` on `examples` in a sandbox-like child process."""
     if not examples:
-        return SandboxReport(dataset)
+        return SandboxReport(dataset, not_checked=f"dataset {dataset!r} has no examples to try the code on.")
     script = (
         _CHILD.replace("ALLOWED_PACKAGES", repr(SANDBOX_PACKAGES))
         .replace("CODE_FILENAME_VALUE", repr(CODE_FILENAME))
@@ -158,6 +163,8 @@ def check_in_sandbox(code: str, examples: list[Example], dataset: str, *, timeou
         )
     except subprocess.TimeoutExpired:
         return SandboxReport(dataset, load_error=f"perform_eval did not finish within {timeout_s:g} s")
+    except OSError as exc:
+        return SandboxReport(dataset, not_checked=f"the sandbox-like process could not start ({exc.strerror or exc}).")
     answers = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if answers and "load_error" in answers[0]:
         error = answers[0]["load_error"]
