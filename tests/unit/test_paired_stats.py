@@ -39,6 +39,12 @@ def test_mcnemar_hand_checked():
     assert r.improved == tuple(f"e{i:03d}" for i in range(9)) and r.regressed == ("e009",)
 
 
+@pytest.mark.parametrize("improved, regressed", [(0, 1), (1, 0), (3, 3), (9, 1), (1, 9), (40, 25), (0, 30), (7, 12)])
+def test_mcnemar_is_scipys_exact_binomial_test(improved, regressed):
+    r = _one([(0, 1)] * improved + [(1, 0)] * regressed + [(1, 1)] * 2)
+    assert r.p_value == pytest.approx(stats.binomtest(improved, improved + regressed, 0.5).pvalue, rel=1e-9)
+
+
 def test_booleans_are_binary_scores():
     r = _one([(False, True), (True, True), (True, False), (False, True)])
     assert r.test == "mcnemar" and r.p_value == pytest.approx(1.0)

@@ -190,13 +190,16 @@ def _bootstrap_ci(diffs, *, seed: int, resamples: int) -> tuple[float, float]:
 
 def _mcnemar(improved: int, regressed: int) -> float:
     """Exact McNemar test: under "no change", each discordant pair is as likely to go either way,
-    so the count of improvements among them is Binomial(improved + regressed, 1/2); two-sided."""
+    so the count of improvements among them is Binomial(improved + regressed, 1/2); two-sided.
+    That distribution is symmetric, so the two-sided p (scipy.stats.binomtest's) is twice the
+    smaller tail, at most 1: computed with scipy.special's binomial CDF, which imports in a quarter
+    of the time of scipy.stats (a CLI pays it on every call)."""
     discordant = improved + regressed
     if discordant == 0:
         return 1.0
-    from scipy.stats import binomtest
+    from scipy.special import bdtr
 
-    return float(binomtest(improved, discordant, 0.5).pvalue)
+    return float(min(1.0, 2.0 * bdtr(min(improved, regressed), discordant, 0.5)))
 
 
 def _wilcoxon(changed) -> float:

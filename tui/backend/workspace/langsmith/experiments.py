@@ -214,8 +214,9 @@ class LangSmithExperiments(LangSmithSession):
         feedback = self._feedback_of([r["id"] for r in runs])
         example_ids = sorted({str(r["reference_example_id"]) for r in runs if r.get("reference_example_id")})
         references: dict[str, dict] = {}
-        if example_ids:
-            for ex in self._iterate(lambda: self.client.list_examples(example_ids=example_ids)):
+        for start in range(0, len(example_ids), 100):  # ids go in the URL: 100 at a time (else HTTP 414)
+            chunk = example_ids[start : start + 100]
+            for ex in self._iterate(lambda chunk=chunk: self.client.list_examples(example_ids=chunk)):
                 references[str(ex.id)] = dict(ex.outputs or {})
         return [
             _result(experiment_id, run, feedback.get(str(run["id"]), []), references)
