@@ -15,6 +15,7 @@ from tui.backend.rules.sample_rate import sample_rate_problem
 from tui.cli.compare import add_compare_command, add_gate_options
 from tui.cli.context import CliContext
 from tui.cli.datasets import add_dataset_commands
+from tui.cli.deploy import add_deploy_commands
 from tui.cli.experiments import cmd_cache, cmd_experiments, cmd_export, cmd_rerun, cmd_run
 from tui.cli.rules import cmd_delete, cmd_evaluators, cmd_list, cmd_test, cmd_upload
 
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rule_commands(sub)
     _add_experiment_commands(sub)
     add_dataset_commands(sub, [global_options(defaults=False)])
+    add_deploy_commands(sub, [global_options(defaults=False)])
     return parser
 
 

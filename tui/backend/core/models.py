@@ -91,6 +91,9 @@ class RuleSpec:
     project_id: str | None = None
     is_enabled: bool = True
     llm: dict[str, Any] | None = None  # an LLM-as-judge rule's `evaluators[0]` (then `code` is "")
+    #: `filter` / `trace_filter` / `tree_filter` exactly as given (a column left out is cleared);
+    #: None keeps the rule's own filters
+    filters: dict[str, str] | None = None
 
 
 #: What a run rule does. `python`/`javascript`: a custom-code evaluator; `llm`: an LLM-as-judge

@@ -38,6 +38,7 @@ REPLACE_COLUMNS: tuple[str, ...] = (
 
 _BOOL_COLUMNS = ("is_enabled", "add_to_dataset_prefer_correction", "extend_only", "include_extended_stats")
 _FILTER_COLUMNS = (("filter", "filter"), ("trace_filter", "trace filter"), ("tree_filter", "tree filter"))
+FILTER_COLUMNS = tuple(column for column, _ in _FILTER_COLUMNS)
 
 NameLookup = Callable[[str, str], "str | None"]  # (kind "dataset"|"project", id) -> name
 
@@ -177,6 +178,7 @@ def create_body(spec: RuleSpec, require_target: bool = True) -> dict[str, Any]:
         body["dataset_id"] = spec.dataset_id
     elif spec.project_id:
         body["session_id"] = spec.project_id
+    body.update({column: value for column, value in (spec.filters or {}).items() if value})
     return body
 
 
@@ -206,6 +208,9 @@ def replace_body(rule: Rule, spec: RuleSpec, require_target: bool = True) -> dic
         code_evaluators = [dict(c) for c in rule.settings.get("code_evaluators") or []]
         code_evaluators[0]["code"] = spec.code
         body["code_evaluators"] = code_evaluators
+    if spec.filters is not None:
+        for column, _ in _FILTER_COLUMNS:
+            body[column] = spec.filters.get(column) or None
     for column in _BOOL_COLUMNS:
         body[column] = bool(body[column]) if body[column] is not None else column == "is_enabled"
     if rule.evaluator_version is not None:

@@ -1,0 +1,110 @@
+"""Score impact of a planned change: the new evaluator (the manifest's local function) re-scores the
+stored outputs of the latest experiment on the rule's dataset — the target is not run again, the
+judge cache is on — and each key is compared, paired per example, with the scores that experiment
+holds for that key (`paired_stats`): the mean change with its 95 % CI and the pass/fail flips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.backend.core.errors import EvaltuiError, describe_error
+from tui.backend.core.models import Experiment, ExperimentResult, numeric_score
+from tui.backend.deploy.manifest import ManifestRule
+from tui.backend.deploy.plan import Change
+
+
+@dataclass
+class Impact:
+    experiment: str = ""
+    rows: int = 0
+    keys: list[Any] = field(default_factory=list)  # paired_stats.PairedKey
+    errors: int = 0
+    note: str = ""  # why there is no figure
+
+    def lines(self) -> list[str]:
+        if self.note:
+            return [f"score impact: {self.note}"]
+        out = [f"score impact on {self.experiment} ({self.rows} stored rows re-scored"
+               + (f", {self.errors} evaluator errors" if self.errors else "") + "):"]
+        for key in self.keys:
+            flips = f"; {len(key.improved)} fail→pass, {len(key.regressed)} pass→fail" if key.test == "mcnemar" else ""
+            out.append(f"  {key.line()}{flips}")
+        return out
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "experiment": self.experiment, "rows": self.rows, "errors": self.errors, "note": self.note,
+            "keys": [{"key": k.key, "n": k.n, "mean_before": k.mean_a, "mean_after": k.mean_b, "diff": k.diff,
+                      "ci": [k.ci_low, k.ci_high], "p_value": k.p_value, "test": k.test,
+                      "improved": len(k.improved), "regressed": len(k.regressed), "line": k.line()}
+                     for k in self.keys],
+        }
+
+
+def _latest(experiments: list[Experiment]) -> Experiment | None:
+    finished = [e for e in experiments if e.created_at is not None]
+    return max(finished, key=lambda e: e.created_at) if finished else (experiments[-1] if experiments else None)
+
+
+def _baseline(results: list[ExperimentResult], rule_name: str) -> dict[str, dict[str, float | None]]:
+    """{key: {example: score}} as stored; where two evaluators wrote a key, the rule's own wins."""
+    out: dict[str, dict[str, float | None]] = {}
+    own = f"rule:{rule_name}"
+    for row in results:
+        for score in row.scores:
+            keyed = out.setdefault(score.key, {})
+            if row.example_id not in keyed or score.evaluator == own:
+                keyed[row.example_id] = numeric_score(score.score) if not score.error else None
+    return out
+
+
+def score_impact(backend, change: Change, entry: ManifestRule, *, seed: int = 0) -> Impact:
+    if change.action == "delete" or change.spec is None:
+        return Impact(note="not computed for a delete")
+    if not change.spec.dataset_id:
+        return Impact(note="not computed: the rule scores a project, not a dataset")
+    try:
+        experiments = backend.list_experiments(change.spec.dataset_id)
+    except EvaltuiError as exc:
+        return Impact(note=f"not computed: the dataset's experiments could not be read ({describe_error(exc)})")
+    latest = _latest(experiments)
+    if latest is None:
+        return Impact(note="not computed: no experiment on this dataset yet")
+    results = [r for r in backend.list_results(latest.id) if r.outputs is not None and not r.error]
+    if not results:
+        return Impact(note=f"not computed: {latest.name} has no stored outputs")
+    return _rescore(latest, results, entry, seed)
+
+
+def _rescore(experiment: Experiment, results: list[ExperimentResult], entry: ManifestRule, seed: int) -> Impact:
+    from tui.backend.runs.judge_cache_scope import reset_judge_cache, use_judge_cache
+    from tui.backend.runs.paired_stats import compare_paired
+    from tui.backend.runs.specs import load_evaluators
+
+    try:
+        (evaluator,) = load_evaluators([f"{entry.path}:{entry.function}"])
+    except EvaltuiError as exc:
+        return Impact(note=f"not computed: {describe_error(exc)}")
+    token, _ = use_judge_cache(True)
+    new: dict[str, dict[str, float | None]] = {}
+    errors = 0
+    try:
+        for row in results:
+            run = {"inputs": row.inputs, "outputs": row.outputs or {}}
+            example = {"inputs": row.inputs, "outputs": row.reference_outputs}
+            for result in evaluator.score_sync(run, example):
+                if result.get("error"):
+                    errors += 1
+                new.setdefault(result["key"], {})[row.example_id] = (
+                    None if result.get("error") else numeric_score(result.get("score")))
+    finally:
+        reset_judge_cache(token)
+    before = _baseline(results, entry.name)
+    keys = [k for k in new if k in before]
+    if not keys:
+        return Impact(experiment.name, len(results), [], errors,
+                      note=f"not computed: {experiment.name} holds no scores for "
+                           f"{', '.join(sorted(new)) or 'the keys this evaluator writes'}")
+    paired = compare_paired({k: before[k] for k in keys}, {k: new[k] for k in keys}, seed=seed)
+    return Impact(experiment.name, len(results), paired, errors)
