@@ -75,9 +75,32 @@ def _analyse(parsed: ParsedFile) -> list[Statement]:
 # ---------------------------------------------------------------------------- reading & parsing
 
 
+#: Parsed files by (path, mtime, size): a plan bundles many functions of one file, and the
+#: analysis of a file's statements (`ParsedFile.stmts`) is its costliest part. Never mutated after.
+_PARSED: dict[tuple[str, int, int], ParsedFile] = {}
+_PARSED_MAX = 64
+
+
 def parse_evaluator_file(path: str | Path) -> ParsedFile:
-    """Read and parse `path`; raise `EvaluatorLoadError` with a precise reason if it can't be."""
+    """Read and parse `path` (the same file unchanged since: the same ParsedFile); raise
+    `EvaluatorLoadError` with a precise reason if it can't be."""
     path = Path(path)
+    try:
+        st = path.stat()
+        key = (str(path), st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = None
+    if key is not None and key in _PARSED:
+        return _PARSED[key]
+    parsed = _parse_evaluator_file(path)
+    if key is not None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = parsed
+    return parsed
+
+
+def _parse_evaluator_file(path: Path) -> ParsedFile:
     if not path.exists():
         raise EvaluatorLoadError(f"Evaluator file {str(path)!r} does not exist.")
     if path.is_dir():
