@@ -48,7 +48,9 @@ class EvalTuiCommands(Provider):
 
             main = app.main_screen
             targets[:0] = [(main, type(main).BINDINGS), (main, palette_bindings()),
-                           (main.query_one(SourceViewer), SourceViewer.BINDINGS)]
+                           (main.query_one(SourceViewer), SourceViewer.BINDINGS),
+                           (main.datasets, type(main.datasets).BINDINGS),
+                           (main.examples, type(main.examples).BINDINGS)]
         for namespace, bindings in targets:
             for b in bindings:
                 assert isinstance(b, Binding)
@@ -280,6 +282,8 @@ class EvalTuiApp(App[int]):
         from tui.screens.experiments_screen import ExperimentsScreen
         from tui.screens.help_screen import HelpScreen
         from tui.screens.main_screen import MainScreen
+        from tui.widgets.datasets_pane import DatasetsPane
+        from tui.widgets.examples_pane import ExamplesPane
         from tui.widgets.filter_bar import FilterBar
         from tui.widgets.runner_pane import RunnerPane
         from tui.widgets.source_viewer import SourceViewer
@@ -293,7 +297,9 @@ class EvalTuiApp(App[int]):
                 Binding("ctrl+p", "command_palette", "Command palette", tooltip="Search every action"),
             ]),
             ("Main screen", list(MainScreen.BINDINGS)),
+            ("Datasets pane (key 2)", list(DatasetsPane.BINDINGS)),
             ("Source viewer (key 3)", list(SourceViewer.BINDINGS)),
+            ("Examples pane (key 4)", list(ExamplesPane.BINDINGS)),
             ("Runner (key 5)", list(RunnerPane.BINDINGS)),
             ("Experiments list", list(ExperimentsScreen.BINDINGS)),
             ("Lists", [Binding("enter", "select", "Open the row (examples: full JSON)"),

@@ -144,6 +144,10 @@ async def test_bad_key_shows_not_connected_without_the_key(remote, monkeypatch):
 
 
 async def test_a_sandbox_check_that_cannot_run_asks_before_uploading(remote):
+    """Examples unreadable: the check modal says 'not checked: why'; its default (Cancel) brings the
+    form back as typed, and 'Upload anyway' uploads."""
+    from textual.widgets import Input
+
     from tui.modals.upload_check_modal import UploadCheckModal
 
     fake, ds, make = remote
@@ -153,18 +157,30 @@ async def test_a_sandbox_check_that_cannot_run_asks_before_uploading(remote):
         fake.inject("GET", r"^(/api/v1)?/examples", status=404, times=2,
                     body={"detail": "resource '/examples' not found"})
         select_local(app, "exact_match_evaluator")
-        for answer in ("#cancel", "#confirm"):
-            await pilot.press("u")
-            await settle(pilot)
-            assert isinstance(app.screen, UploadModal)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, UploadModal)
+        app.screen.query_one("#upload-name", Input).value = "Exact (typed)"
+        app.screen.query_one("#upload-rate", Input).value = "0.4"
+        for answer in ("enter", "#confirm"):
             await pilot.click("#confirm")
             await settle(pilot)
             assert isinstance(app.screen, UploadCheckModal)
             text = "\n".join(app.screen.lines)
             assert "Sandbox check: not checked: the examples of 'QA' could not be read" in text
-            await pilot.click(answer)
-            await settle(pilot)
-            if answer == "#cancel":
+            if answer == "enter":  # Cancel has the focus
+                await pilot.press("enter")
+                await settle(pilot)
                 assert fake.requests_to("POST", "/runs/rules") == []
+                form = app.screen
+                assert isinstance(form, UploadModal)
+                assert form.query_one("#upload-name", Input).value == "Exact (typed)"
+                assert form.query_one("#upload-rate", Input).value == "0.4"
+                assert form.function == "exact_match_evaluator"
+            else:
+                await pilot.click(answer)
+                await settle(pilot)
         assert isinstance(app.screen, MainScreen)
-    assert [r["display_name"] for r in fake.rules.values()] == ["exact_match_evaluator"]
+    (rule,) = fake.rules.values()
+    assert rule["display_name"] == "Exact (typed)" and rule["sampling_rate"] == 0.4
+    assert rule["dataset_id"] == ds["id"]

@@ -451,6 +451,19 @@ def test_a_sandbox_check_that_cannot_read_examples_says_not_checked_and_uploads(
     assert [rule["display_name"] for rule in ls.rules.values()] == ["Matches"]
 
 
+
+def test_a_sandbox_check_whose_examples_time_out_says_not_checked_and_uploads_with_yes(ls, evaluator_file,
+                                                                                       monkeypatch):
+    monkeypatch.setenv("EVALTUI_HTTP_TIMEOUT", "1")
+    ls.inject("GET", r"^(/api/v1)?/examples", status=None, delay=3, times=10)
+    r = run_cli("upload", str(evaluator_file), "--name", "Matches", "--function", "matches",
+                "--dataset", "Skills: Final Response", "--yes")
+    assert r.code == 0, r.text
+    line = next(line for line in r.out.splitlines() if line.startswith("Sandbox check"))
+    assert line.startswith("Sandbox check: not checked: the examples of 'Skills: Final Response' could not be read")
+    assert "did not answer within 1 s" in line and ls.api_key not in r.text
+    assert [rule["display_name"] for rule in ls.rules.values()] == ["Matches"]
+
 def test_a_sandbox_check_on_an_empty_dataset_says_not_checked(ls, evaluator_file):
     ls.seed_dataset("Empty", [])
     r = run_cli("upload", str(evaluator_file), "--name", "Matches", "--function", "matches", "--dataset", "Empty")

@@ -257,6 +257,25 @@ def test_upload_runs_the_code_in_a_sandbox_first(workspace, evaltui_home):
     assert r.code == 0 and "Sandbox check" not in r.out
 
 
+
+def test_a_sandbox_check_on_an_empty_dataset_says_not_checked_and_uploads(workspace, samples):
+    workspace.create_dataset("Empty")
+    for extra in ((), ("--yes",)):  # no question either way: nothing failed
+        name = f"Exact{len(extra)}"
+        r = run_cli(*upload_args(samples, name, "exact_match_evaluator", "--dataset", "Empty", *extra))
+        assert r.code == 0, r.text
+        assert "Sandbox check: not checked: dataset 'Empty' has no examples to try the code on." in r.out
+        assert "[y/N]" not in r.out and f"Uploaded evaluator {name!r} (dataset: Empty)" in r.out
+    assert sorted(rule.name for rule in workspace.list_rules()) == ["Exact0", "Exact1"]
+
+
+def test_a_sandbox_process_that_cannot_start_says_not_checked_and_uploads(workspace, samples, monkeypatch):
+    monkeypatch.setattr(sys, "executable", str(samples.parent / "no-such-python"))
+    r = run_cli(*upload_args(samples, "Exact", "exact_match_evaluator", "--dataset", FINAL))
+    assert r.code == 0, r.text
+    assert "Sandbox check: not checked: the sandbox-like process could not start (No such file or directory)." in r.out
+    assert "Traceback" not in r.text and [rule.name for rule in workspace.list_rules()] == ["Exact"]
+
 def test_unicode_and_quotes_in_name(workspace, samples):
     name = "Précis \"exact\" l'évaluateur ✓"
     assert run_cli(*upload_args(samples, name, "exact_match_evaluator", "--dataset", FINAL)).code == 0

@@ -73,9 +73,11 @@ class UploadModal(ModalScreen[UploadRequest | None]):
         datasets: list[str],
         target: tuple[str, str] | None = None,
         sample_rate: float = 1.0,
+        name: str | None = None,
     ) -> None:
         super().__init__(classes="modal")
         self.path, self.functions, self.function = path, functions, function
+        self.rule_name = name or function  # a form opened again after a cancel keeps the name typed
         self.datasets = datasets
         self.target = target
         self.sample_rate = sample_rate
@@ -87,7 +89,7 @@ class UploadModal(ModalScreen[UploadRequest | None]):
             dialog.border_title = f"Upload evaluator · {self.path.name}"
             with Grid(id="upload-form"):
                 yield Label("Name")
-                yield Input(self.function, id="upload-name", compact=True)
+                yield Input(self.rule_name, id="upload-name", compact=True)
                 yield Label("Function")
                 yield Select(
                     [(f, f) for f in self.functions], value=self.function, id="upload-function",

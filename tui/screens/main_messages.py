@@ -94,3 +94,11 @@ class OperationFailed(Message):
     title: str
     message: str
     modal: bool = False
+
+
+@dataclass
+class DatasetsChanged(Message):
+    """A dataset or its examples were written (created, imported, added to, deleted): reload the
+    datasets list, then highlight `name` (None: where the cursor is)."""
+
+    name: str | None = None

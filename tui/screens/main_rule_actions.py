@@ -32,6 +32,10 @@ def _answered(yes_then: Any, cancelled: Any) -> Any:
 class RuleActions:
     """Keys u, U, d and t of the main screen."""
 
+    #: what the upload form last sent (None for a replace, which has no form): a sandbox check that
+    #: could not run asks, and its cancel opens the form again as typed
+    _upload_form_request: UploadRequest | None = None
+
     # -- the selected evaluator, seen from each action -------------------------------
     def _selected_function(self, verb: str) -> LocalFunction | None:
         sel = self.selected
@@ -129,7 +133,18 @@ class RuleActions:
         if request is None:
             self.notify("Upload cancelled; nothing was sent.")
             return
+        self._upload_form_request = request
         self.plan_upload(request, None, replace_only=False)
+
+    def _reopen_upload_form(self, request: UploadRequest) -> None:
+        """The upload form again, as the user typed it (after a cancel of the check it led to)."""
+        siblings = [f.name for f in self.evaluators.local_functions if f.path == request.path]
+        target = (("dataset", request.dataset) if request.dataset
+                  else ("project", request.project) if request.project else None)
+        modal = UploadModal(request.path, siblings or [request.function], request.function,
+                            [d.name for d in self.datasets.datasets], target, request.sample_rate,
+                            name=request.name)
+        self.app.push_screen(modal, self._upload_requested)
 
     def action_replace(self) -> None:
         if not self._require_backend():
@@ -143,6 +158,7 @@ class RuleActions:
                         "press u to upload it.", severity="warning")
             return
         # No rate: the rule keeps its own sampling rate, state and other settings.
+        self._upload_form_request = None
         request = UploadRequest(fn.path, fn.name, rule.name, None, None, None)  # type: ignore[arg-type]
         self.plan_upload(request, rule.id, replace_only=True)
 
@@ -176,11 +192,19 @@ class RuleActions:
                                 + " ".join(plan.sandbox.lines()[:2]), severity="warning", timeout=8)
                 self.apply_upload(plan, replace=False)
                 return
+            form = self._upload_form_request
+
+            def cancelled() -> None:
+                if form is not None and plan.sandbox is not None and plan.sandbox.not_checked:
+                    self._reopen_upload_form(form)  # a check that could not run: back to the form as typed
+                else:
+                    self.notify(f"Upload cancelled; {plan.spec.name!r} was not uploaded.")
+
             self.app.push_screen(UploadCheckModal(plan.spec.name, check), _answered(
-                lambda: self.apply_upload(plan, replace=False),
-                lambda: self.notify(f"Upload cancelled; {plan.spec.name!r} was not uploaded.")))
+                lambda: self.apply_upload(plan, replace=False), cancelled))
             return
-        sandbox = plan.sandbox.lines() if plan.sandbox is not None and plan.sandbox.failed else []
+        sandbox = (plan.sandbox.lines() if plan.sandbox is not None
+                   and (plan.sandbox.failed or plan.sandbox.not_checked) else [])
         self.app.push_screen(
             ReplaceModal(plan.spec.name, plan.target_label, plan.diff, list(plan.warnings) + sandbox,
                          plan.settings),

@@ -29,6 +29,7 @@ from tui.backend.core.models import Rule, WorkspaceEvaluator
 from tui.backend.source.functions import LocalFunction
 from tui.modals.error_modal import ErrorModal
 from tui.modals.example_modal import ExampleModal
+from tui.screens.main_datasets import DatasetActions
 from tui.screens.main_editor import EditorActions
 from tui.screens.main_loading import WorkspaceLoading
 from tui.screens.main_messages import BackendFailed, BackendOpened, ConnectionChecked, OperationFailed
@@ -70,7 +71,7 @@ PANE_KEYS = {
 }
 
 
-class MainScreen(WorkspaceLoading, RuleActions, EditorActions, EvaluatorFilesWatch, Screen):
+class MainScreen(WorkspaceLoading, RuleActions, DatasetActions, EditorActions, EvaluatorFilesWatch, Screen):
     """Evaluators, datasets, source, examples and the runner's place, with a status bar."""
 
     AUTO_FOCUS = "#local-table"
@@ -94,12 +95,19 @@ class MainScreen(WorkspaceLoading, RuleActions, EditorActions, EvaluatorFilesWat
                 tooltip="Reload rules, local files and datasets"),
         Binding("m", "toggle_maximize", "Maximize", id="main.maximize",
                 tooltip="Give the focused pane the whole screen (again, or escape, to restore)"),
+        Binding("P", "plan", "Plan", id="main.plan", show=False,
+                tooltip="The evaltui.toml's pending rule changes against the workspace (evaltui plan), to apply"),
         *(Binding(str(number), f"focus_pane('{pane}')", label, show=False, id=f"main.focus_{pane}",
                   tooltip=tooltip, priority=True)
           for number, (pane, (label, tooltip)) in enumerate(PANE_KEYS.items(), start=1)),
         # Runner keys work from any pane: they show the runner tab and act there.
         *screen_bindings(),
     ]
+
+    def action_plan(self) -> None:
+        from tui.screens.plan_screen import PlanScreen
+
+        self.app.push_screen(PlanScreen(self.app.evaluator_dir))
 
     def __init__(self, kind: str, masked_key: str) -> None:
         super().__init__(id="main")

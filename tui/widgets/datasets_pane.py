@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
@@ -22,11 +23,24 @@ HIGHLIGHT_DEBOUNCE_S = 0.2
 COLUMNS = {"Name": 30, "Examples": 8, "Modified": 9}
 DROP = ("Modified", "Examples")  # when the pane is narrow: the name matters most
 
+# The pane's keys (the footer shows them while it has the focus; `n` and `d` mean "new evaluator"
+# and "delete rule" elsewhere). Each action is the main screen's `dataset_*` (main_datasets).
+DATASET_KEYS = [
+    Binding("n", "dataset('new')", "New dataset", id="datasets.new", tooltip="Create an empty dataset"),
+    Binding("i", "dataset('import')", "Import", id="datasets.import",
+            tooltip="Import a JSONL or CSV file into the highlighted dataset or a new one"),
+    Binding("x", "dataset('export')", "Export dataset", id="datasets.export",
+            tooltip="Write the highlighted dataset (latest, a tag or a time) to a JSONL or CSV file"),
+    Binding("d", "dataset('delete')", "Delete dataset", id="datasets.delete",
+            tooltip="Delete the highlighted dataset with its examples and experiments (asks first)"),
+]
+
 
 class DatasetsPane(Vertical):
     """Posts `DatasetChosen` once the cursor rests on a dataset (debounced while scrolling)."""
 
     BORDER_TITLE = "Datasets"
+    BINDINGS = DATASET_KEYS
     ALLOW_MAXIMIZE = True  # `m` gives the whole pane the screen, not only its focused widget
 
     @dataclass
@@ -43,6 +57,13 @@ class DatasetsPane(Vertical):
         self._pending: Timer | None = None
         self._announced: str | None = None
         self._loading: DelayedLoading | None = None
+        self._highlight_next: str | None = None  # a dataset name to put the cursor on after the next show
+
+    def action_dataset(self, verb: str) -> None:
+        getattr(self.screen, f"dataset_{verb}")()
+
+    def highlight_after_load(self, name: str | None) -> None:
+        self._highlight_next = name
 
     def compose(self) -> ComposeResult:
         yield FittedTable(COLUMNS, DROP, minimum=14, id="datasets-table", cursor_type="row", zebra_stripes=True)
@@ -62,6 +83,13 @@ class DatasetsPane(Vertical):
     def show(self, datasets: list[Dataset]) -> None:
         self._datasets = sorted(datasets, key=lambda d: d.name.lower())
         self._render_rows()
+        name, self._highlight_next = self._highlight_next, None
+        wanted = next((d for d in self._datasets if d.name == name), None) if name else None
+        table = self.query_one(DataTable)
+        if wanted is not None and wanted.id in table.rows:
+            table.move_cursor(row=table.get_row_index(wanted.id))
+        if self._announced is None and table.row_count:
+            self._announce_soon()  # after a refresh: the examples of the dataset under the cursor again
 
     def set_filter(self, text: str) -> None:
         self._filter = text.strip().lower()
@@ -85,6 +113,9 @@ class DatasetsPane(Vertical):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
+        self._announce_soon()
+
+    def _announce_soon(self) -> None:
         if self._pending is not None:
             self._pending.stop()
             self._pending = None

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
@@ -20,11 +21,22 @@ CELL_CHARS = 120  # text kept per cell; the column (sized to the pane) shows wha
 COLUMNS = {"#": 5, "Inputs": 30, "Reference outputs": 30}
 PREFETCH_MARGIN = 40  # rows from the end at which the next page is requested
 
+# The pane's keys; each action is the main screen's `example_*` (main_datasets).
+EXAMPLE_KEYS = [
+    Binding("a", "example('add')", "Add example", id="examples.add",
+            tooltip="Write a new example of the shown dataset in $VISUAL / $EDITOR (as JSON)"),
+    Binding("e", "example('edit')", "Edit example", id="examples.edit",
+            tooltip="Edit the highlighted example in $VISUAL / $EDITOR (as JSON)"),
+    Binding("d", "example('delete')", "Delete example", id="examples.delete",
+            tooltip="Delete the highlighted example (asks first)"),
+]
+
 
 class ExamplesPane(Vertical):
     """Posts `PageWanted` when more rows are needed and `ExampleOpened` on enter."""
 
     BORDER_TITLE = "Examples"
+    BINDINGS = EXAMPLE_KEYS
     ALLOW_MAXIMIZE = True  # `m` gives the whole pane the screen, not only its focused widget
 
     @dataclass
@@ -54,6 +66,29 @@ class ExamplesPane(Vertical):
             table.add_column(label, key=key, width=COLUMNS[label])
         table.display = False
         yield table
+
+    def action_example(self, verb: str) -> None:
+        getattr(self.screen, f"example_{verb}")()
+
+    @property
+    def current(self) -> tuple[Example, int] | None:
+        """The highlighted example and its index in the dataset, or None."""
+        table = self.query_one(DataTable)
+        if self.dataset is None or not table.row_count:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        index = int(key.value)
+        return self._examples[index], index
+
+    def clear(self) -> None:
+        """No dataset shown (the one shown was deleted)."""
+        self.dataset, self.total, self._examples, self._requested = None, 0, [], 0
+        table = self.query_one(FixedColumnsTable)
+        table.clear()
+        table.display = False
+        self._show_loading(False)
+        self.query_one("#examples-hint").display = True
+        self._update_title()
 
     @property
     def loaded(self) -> int:

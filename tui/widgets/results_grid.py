@@ -38,6 +38,7 @@ from tui.widgets.results_view import (
     error_idents,
     grade_number,
     has_error,
+    has_failure,
     next_sort,
     next_view,
     shows,
@@ -282,6 +283,17 @@ class ResultsGrid(FixedColumnsTable):
     def result_at(self, row: int) -> ExperimentResult:
         row_key = self.coordinate_to_cell_key(Coordinate(row, 0)).row_key
         return self._results[str(row_key.value)]
+
+    def highlighted(self) -> tuple[ExperimentResult, int] | None:
+        """The row under the cursor and its place in run order (1-based), or None."""
+        if not self.row_count:
+            return None
+        result = self.result_at(min(self.cursor_row, self.row_count - 1))
+        return result, self._positions[result.example_id] + 1
+
+    def failing_results(self) -> list[ExperimentResult]:
+        """Every row (shown or not) with a failing score, in run order: the "failing only" view's rows."""
+        return [r for r in self._results.values() if has_failure(r)]
 
     def _rebuild(self) -> None:
         """Show the rows of the current view again, from the results kept; the cursor stays on its

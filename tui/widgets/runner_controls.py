@@ -234,6 +234,12 @@ class RunnerControls:
         self.action_open_experiments(compare_with=self.stats.experiment_id)
         self.notify("Mark a second experiment with space, then press c to compare.")
 
+    def action_add_to_dataset(self) -> None:
+        """`a` in the grid: the highlighted row or every failing row into a dataset (asks which)."""
+        from tui.widgets.runner_add_rows import add_rows_to_dataset
+
+        add_rows_to_dataset(self)
+
     def action_export(self) -> None:
         experiment_id = self._current("export")
         if experiment_id is None:

@@ -50,6 +50,9 @@ GRID_KEYS = (
               "Sort the rows by the score under the cursor; again: highest first; a third time: run order"),
     RunnerKey("right_square_bracket", "next_error", "Next error", "runner.next_error",
               "Move to the next row with a target or evaluator error, onto the error"),
+    RunnerKey("a", "add_to_dataset", "Add to dataset", "runner.add_to_dataset",
+              "Keep the highlighted row, or every failing row, as examples of a dataset (the run's outputs "
+              "as reference outputs)"),
 )
 
 

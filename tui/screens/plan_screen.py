@@ -1,0 +1,162 @@
+"""The folder's pending rule changes (`evaltui plan` in the app): the evaltui.toml found in the
+evaluators folder or a folder above it, planned against the workspace — creates and updates (deletes
+need `evaltui plan --prune`), drift, score impact — with the highlighted change's settings, diff and
+impact beside the list; `a` applies after a confirm naming every change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from tui.backend.core.errors import EvaltuiError, describe_error
+from tui.modals.confirm_modal import ConfirmModal
+from tui.widgets.backend_access import require_backend
+from tui.widgets.screen_box import ScreenBox
+
+
+def change_detail(plan, change) -> str:
+    lines = [change.headline()]
+    if change.source:
+        lines.append(f"from {change.source}")
+    lines += list(change.settings)
+    if change.diff:
+        lines += ["", change.diff.rstrip("\n")]
+    impact = plan.impact.get(change.name)
+    if impact is not None:
+        lines += ["", *impact.lines()]
+    return "\n".join(lines)
+
+
+class ApplyPlanModal(ConfirmModal):
+    TITLE_TEXT = "Apply the plan?"
+    CONFIRM_LABEL = "Apply"
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("These changes go to the workspace, in this order:", classes="question")
+        with VerticalScroll(id="apply-plan-lines"):
+            yield Static("\n".join(self.lines), markup=False)
+
+
+class PlanScreen(Screen[None]):
+    DEFAULT_CSS = """
+    PlanScreen #plan-heading { height: auto; padding: 0 1; }
+    PlanScreen #plan-changes { width: 2fr; height: 1fr; }
+    PlanScreen #plan-detail-box { width: 3fr; height: 1fr; border-left: solid $panel; padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="plan.back"),
+        Binding("a", "apply", "Apply", id="plan.apply", tooltip="Apply every pending change (asks first)"),
+        Binding("r", "reload", "Plan again", id="plan.reload"),
+    ]
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+        self.plan = None
+
+    def compose(self) -> ComposeResult:
+        with ScreenBox(id="plan-box") as box:
+            box.border_title = "Plan: evaltui.toml against the workspace"
+            yield Static("planning…", id="plan-heading", markup=False)
+            with Horizontal():
+                yield DataTable(id="plan-changes", cursor_type="row", zebra_stripes=True)
+                with VerticalScroll(id="plan-detail-box"):
+                    yield Static("", id="plan-detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#plan-changes", DataTable)
+        for label in ("", "rule", "target"):
+            table.add_column(label, key=label or "sign")
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.query_one("#plan-changes", DataTable).loading = True
+        self.run_worker(self._load, thread=True, exclusive=True, group="plan-load", exit_on_error=False)
+
+    def _load(self) -> None:
+        from tui.backend.deploy.impact import score_impact
+        from tui.backend.deploy.manifest import find_manifest, load_manifest
+        from tui.backend.deploy.plan import make_plan
+
+        try:
+            backend = require_backend(self)
+            try:
+                found = find_manifest(self.folder)
+            except EvaltuiError:
+                found = find_manifest(Path.cwd())  # its message names the current folder
+            manifest = load_manifest(found)
+            plan = make_plan(backend, manifest)
+            entries = manifest.by_name()
+            for change in plan.changes:
+                if change.name in entries:
+                    plan.impact[change.name] = score_impact(backend, change, entries[change.name])
+        except EvaltuiError as exc:
+            self.app.call_from_thread(self._failed, describe_error(exc))
+            return
+        self.app.call_from_thread(self._show, plan)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#plan-changes", DataTable).loading = False
+        self.query_one("#plan-heading", Static).update(message)
+
+    def _show(self, plan) -> None:
+        self.plan = plan
+        heading = [f"{plan.manifest.path}", plan.summary()]
+        heading += [f"! drift {d.name!r}: {d.detail}" for d in plan.drift]
+        if plan.unmanaged:
+            heading.append(f"not in the manifest (kept): {', '.join(plan.unmanaged)}")
+        self.query_one("#plan-heading", Static).update("\n".join(heading))
+        table = self.query_one("#plan-changes", DataTable)
+        table.loading = False
+        table.clear()
+        for i, change in enumerate(plan.changes):
+            table.add_row(change.headline()[0], change.name, change.target_label, key=str(i))
+        self.query_one("#plan-detail", Static).update(
+            change_detail(plan, plan.changes[0]) if plan.changes else "Nothing to apply.")
+        table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.plan is not None and 0 <= event.cursor_row < len(self.plan.changes):
+            self.query_one("#plan-detail", Static).update(change_detail(self.plan, self.plan.changes[event.cursor_row]))
+
+    def action_apply(self) -> None:
+        if self.plan is None or not self.plan.pending:
+            self.notify("Nothing to apply.")
+            return
+        plan = self.plan
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(lambda: self._apply(plan), thread=True, exclusive=True, group="plan-apply",
+                                exit_on_error=False)
+
+        self.app.push_screen(ApplyPlanModal([c.headline() for c in plan.changes]), answered)
+
+    def _apply(self, plan) -> None:
+        from tui.backend.deploy.apply import apply_plan
+
+        try:
+            report = apply_plan(require_backend(self), plan)
+        except EvaltuiError as exc:
+            self.app.call_from_thread(self.notify, describe_error(exc), title="Apply failed", severity="error")
+            return
+        if report.ok:
+            message, severity = f"Applied {len(report.applied)} changes.", "information"
+        else:
+            message, severity = "\n".join(report.lines()), "error"
+        self.app.call_from_thread(self.notify, message, title="Apply", severity=severity, timeout=10)
+        self.app.call_from_thread(self.action_reload)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
