@@ -281,6 +281,22 @@ def test_snapshot_cell_modal(snap_compare, backend):
     assert snap_compare(HarnessApp(backend), terminal_size=(100, 30), run_before=run_before)
 
 
+def test_snapshot_add_to_dataset_modal(snap_compare, backend):
+    async def run_before(pilot):
+        pane = pilot.app.query_one(RunnerPane)
+        _feed(pane, 8, finish=True)
+        await pilot.pause()
+        pane.grid.focus()
+        pane.grid.move_cursor(row=1, column=0)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "AddToDatasetModal")
+        for area in pilot.app.screen.query("Input, TextArea"):
+            area.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(HarnessApp(backend), terminal_size=(100, 36), run_before=run_before)
+
+
 def test_snapshot_start_modal(snap_compare, backend, evaltui_home):
     async def run_before(pilot):
         await pilot.press("ctrl+r")

@@ -167,3 +167,49 @@ def test_small_terminal_80x24(snap_compare, snap_app):
         await _steady(pilot)
 
     assert snap_compare(snap_app, terminal_size=(80, 24), run_before=run_before)
+
+
+def _on_datasets_pane(key: str):
+    async def steps(pilot):
+        await pilot.press("2", key)
+
+    return steps
+
+
+def test_new_dataset_modal(snap_compare, snap_app):
+    _compare(snap_compare, snap_app, _on_datasets_pane("n"))
+
+
+def test_import_dataset_modal(snap_compare, snap_app):
+    _compare(snap_compare, snap_app, _on_datasets_pane("i"))
+
+
+def test_export_dataset_modal(snap_compare, snap_app):
+    _compare(snap_compare, snap_app, _on_datasets_pane("x"))
+
+
+def test_delete_dataset_modal(snap_compare, snap_app):
+    _compare(snap_compare, snap_app, _on_datasets_pane("d"))
+
+
+def test_plan_screen(snap_compare, snap_app):
+    """A manifest asking for one new rule and a change of the existing one's rate."""
+    rules = FIXED_HOME / "rules"
+    rules.mkdir()
+    (rules / "checks.py").write_text("def perform_eval(run, example):\n    return {'score': 0}\n\n\n"
+                                     "def answered(run, example):\n    return {'answered': 1}\n")
+    (FIXED_HOME / "evaltui.toml").write_text(
+        '[[rule]]\nname = "exact_match_evaluator"\nsource = "rules/checks.py:perform_eval"\n'
+        'dataset = "Skills: Final Response"\nsampling_rate = 0.25\n\n'
+        '[[rule]]\nname = "Answered"\nsource = "rules/checks.py:answered"\ndataset = "Skills: Trajectory"\n')
+
+    async def steps(pilot):
+        from tui.screens.plan_screen import PlanScreen
+
+        await pilot.press("P")
+        for _ in range(100):
+            if isinstance(pilot.app.screen, PlanScreen) and pilot.app.screen.plan is not None:
+                break
+            await pilot.pause(0.05)
+
+    _compare(snap_compare, snap_app, steps)

@@ -18,12 +18,12 @@ def _plural(count: int, word: str) -> str:
 
 
 def delete_dataset_question(dataset: Dataset, examples: int, experiments: list[Experiment]) -> str:
-    names = ""
-    if experiments:
-        shown = ", ".join(e.name for e in experiments[:5])
-        names = f" ({shown}{', …' if len(experiments) > 5 else ''})"
-    return (f"Delete dataset {dataset.name!r}? Its {_plural(examples, 'example')}, its versions and the "
-            f"{_plural(len(experiments), 'experiment')} run on it{names} are deleted with it.")
+    question = f"Delete dataset {dataset.name!r}? Its {_plural(examples, 'example')}"
+    if not experiments:
+        return f"{question} and its versions go with it; no experiment has run on it."
+    shown = ", ".join(e.name for e in experiments[:5])
+    names = f" ({shown}{', …' if len(experiments) > 5 else ''})"
+    return f"{question}, its versions and the {_plural(len(experiments), 'experiment')} run on it{names} are deleted with it."
 
 
 class DeleteDatasetModal(ConfirmModal):
