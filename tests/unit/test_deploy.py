@@ -70,6 +70,10 @@ def rule_table(name="Exact", source="evals/checks.py:exact", extra="") -> str:
 
 @pytest.mark.parametrize("text, line, words", [
     ('[[rule]]\nname = "A"\nsource = "evals/checks.py:exact"\ndataset = "QA"\ncolour = 1\n', 5, "unknown key 'colour'"),
+    ('[[rule]]\nname = "A"\nsource = "evals/checks.py:exact"\ndataset = "QA"\nfilter = "x"\n', 5,
+     "'filter' is a filter: it goes in the rule's filters table, [rule.filters] on its own line"),
+    ('[[rule]]\nname = "A"\nsource = "evals/checks.py:exact"\ndataset = "QA"\nfilters = "x"\n', 5,
+     "`filters` must be a table: [rule.filters] on its own line, then one filter a line"),
     ('[[rule]]\nname = "A"\ndataset = "QA"\n', 1, "needs `source"),
     ('[[rule]]\nname = "A"\nsource = "evals/checks.py:exact"\ndataset = "QA"\nsampling_rate = 2\n', 5,
      "from 0 to 1, not 2"),
@@ -139,7 +143,7 @@ def test_an_update_changes_only_what_the_manifest_says_and_keeps_every_other_set
     assert plan.code == 2, plan.text
     assert "~ update 'Exact'" in plan.out and "changed: state enabled -> disabled" in plan.out
     assert "kept: sampling rate 100%" in plan.out and "+    return {\"exact\": 0}" in plan.out
-    assert "changed: filters none -> {'filter': 'eq(is_root, true)'}" in plan.out
+    assert "changed: filter none -> eq(is_root, true)" in plan.out
     assert run_cli("apply", "--yes", "--no-impact").code == 0
     (after,) = backend.list_rules()
     assert after.id == rule.id and not after.is_enabled and after.settings["filter"] == "eq(is_root, true)"
@@ -255,6 +259,15 @@ def test_init_writes_a_manifest_that_plans_no_change(project):
     assert plan.code == 0, plan.text
 
 
+def test_init_on_a_workspace_without_rules_writes_a_commented_example_that_plans_nothing(project):
+    folder, _, _ = project
+    r = run_cli("init")
+    assert r.code == 0 and "with 0 rules" in r.out, r.text
+    text = (folder / "evaltui.toml").read_text()
+    assert "# [[rule]]" in text and "# [rule.filters]" in text
+    assert run_cli("plan", "--no-impact").code == 0
+
+
 def test_the_plan_shows_the_score_impact_of_a_changed_evaluator(project):
     folder, backend, _ = project
     write_manifest(folder, rule_table(source="evals/checks.py:zero"))
@@ -271,3 +284,17 @@ def test_the_plan_shows_the_score_impact_of_a_changed_evaluator(project):
     doc = json.loads(run_cli("plan", "--json").out)
     (key,) = doc["impact"]["Exact"]["keys"]
     assert key["improved"] == 1 and key["regressed"] == 0 and abs(key["diff"] - 1 / 6) < 1e-9
+
+
+def test_a_new_rule_whose_key_the_experiment_lacks_shows_its_mean_on_the_stored_outputs(project):
+    folder, _, _ = project
+    ran = run_cli("run", "--dataset", DATASET, "--target", "agent.py:agent", "--evaluators", "evals/checks.py:length",
+                  "--no-rules")
+    assert ran.code == 0, ran.text
+    write_manifest(folder, rule_table(source="evals/checks.py:exact"))
+    plan = run_cli("plan")
+    assert plan.code == 2, plan.text
+    assert "(6 stored rows re-scored):" in plan.out
+    assert "exact (a key " in plan.out and "nothing to pair with): mean 0.17 over 6 rows" in plan.out
+    doc = json.loads(run_cli("plan", "--json").out)
+    assert doc["impact"]["Exact"]["new_keys"] == [{"key": "exact", "mean": 1 / 6, "n": 6}]

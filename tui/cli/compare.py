@@ -58,7 +58,7 @@ def add_compare_command(sub, parents) -> None:
         "compare", parents=parents,
         help="compare two experiments example by example: paired differences, CIs, tests, regressions",
         description="Compare experiment B (the candidate) with A (the baseline) over the examples both "
-        "scored: per key the mean difference B - A with a 95%% bootstrap CI, a paired test (McNemar for "
+        "scored: per key the mean difference B - A with a 95 % bootstrap CI, a paired test (McNemar for "
         "0/1 scores, Wilcoxon otherwise), how many examples got better or worse, and the regressed "
         "examples side by side. Example: evaltui compare baseline-1a2b candidate-3c4d --fail-on-regression "
         "exact_match=0.02",

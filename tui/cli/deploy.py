@@ -158,12 +158,26 @@ def cmd_init(args: argparse.Namespace, ctx: CliContext) -> int:
             "filters": {c: rule.settings[c] for c in FILTER_COLUMNS if rule.settings.get(c)} or None,
         }))
     head = "# evaltui.toml: the workspace's rules as code (`evaltui plan`, `evaltui apply`).\n"
+    if not tables:
+        head += EXAMPLE_RULE
     if skipped:
         head += "# Not managed here (a manifest cannot describe them): " + "; ".join(skipped) + "\n"
     target.write_text(head + "\n" + "\n".join(tables), encoding="utf-8")
     ctx.out(f"Wrote {target} with {len(tables)} rule{'s' if len(tables) != 1 else ''}"
             + (f"; not managed: {', '.join(skipped)}" if skipped else "") + ".")
     return 0
+
+
+EXAMPLE_RULE = """# The workspace has no rule to write yet; a rule looks like this (uncomment and edit):
+# [[rule]]
+# name = "Exact match"                          # the rule's name in the workspace
+# source = "evaluators/checks.py:exact_match"   # file:function (code or LLM judge), from this file's folder
+# dataset = "Skills: Final Response"            # or: project = "my-project"
+# sampling_rate = 1.0                           # 0 to 1
+# enabled = true
+# [rule.filters]                                # optional
+# filter = 'eq(is_root, true)'
+"""
 
 
 def add_deploy_commands(sub, common: list[argparse.ArgumentParser]) -> None:

@@ -21,6 +21,7 @@ class Impact:
     keys: list[Any] = field(default_factory=list)  # paired_stats.PairedKey
     errors: int = 0
     note: str = ""  # why there is no figure
+    new_keys: list[tuple[str, float | None, int]] = field(default_factory=list)  # (key, mean, n): no baseline
 
     def lines(self) -> list[str]:
         if self.note:
@@ -30,6 +31,9 @@ class Impact:
         for key in self.keys:
             flips = f"; {len(key.improved)} fail→pass, {len(key.regressed)} pass→fail" if key.test == "mcnemar" else ""
             out.append(f"  {key.line()}{flips}")
+        for key, mean, n in self.new_keys:
+            shown = f"mean {mean:.2f} over {n} rows" if mean is not None else "no numeric score"
+            out.append(f"  {key} (a key {self.experiment} does not hold, nothing to pair with): {shown}")
         return out
 
     def as_json(self) -> dict[str, Any]:
@@ -39,6 +43,7 @@ class Impact:
                       "ci": [k.ci_low, k.ci_high], "p_value": k.p_value, "test": k.test,
                       "improved": len(k.improved), "regressed": len(k.regressed), "line": k.line()}
                      for k in self.keys],
+            "new_keys": [{"key": key, "mean": mean, "n": n} for key, mean, n in self.new_keys],
         }
 
 
@@ -101,10 +106,13 @@ def _rescore(experiment: Experiment, results: list[ExperimentResult], entry: Man
     finally:
         reset_judge_cache(token)
     before = _baseline(results, entry.name)
-    keys = [k for k in new if k in before]
-    if not keys:
+    if not new:
         return Impact(experiment.name, len(results), [], errors,
-                      note=f"not computed: {experiment.name} holds no scores for "
-                           f"{', '.join(sorted(new)) or 'the keys this evaluator writes'}")
-    paired = compare_paired({k: before[k] for k in keys}, {k: new[k] for k in keys}, seed=seed)
-    return Impact(experiment.name, len(results), paired, errors)
+                      note="not computed: the evaluator returned no score on the stored outputs")
+    keys = [k for k in new if k in before]
+    paired = compare_paired({k: before[k] for k in keys}, {k: new[k] for k in keys}, seed=seed) if keys else []
+    unpaired = []
+    for key in sorted(k for k in new if k not in before):
+        values = [v for v in new[key].values() if v is not None]
+        unpaired.append((key, sum(values) / len(values) if values else None, len(values)))
+    return Impact(experiment.name, len(results), paired, errors, new_keys=unpaired)

@@ -135,6 +135,9 @@ def _rule(path: Path, text: str, table: dict[str, Any], start: int) -> ManifestR
         return ManifestError(f"{path}:{line}: {message}")
 
     for key in table:
+        if key in FILTER_COLUMNS:
+            raise fail(key, f"{key!r} is a filter: it goes in the rule's filters table, "
+                            f"[rule.filters] on its own line, then {key} = '…'.")
         if key not in RULE_KEYS:
             raise fail(key, f"unknown key {key!r} (a rule has {', '.join(RULE_KEYS)}).")
     name = table.get("name")
@@ -166,7 +169,8 @@ def _rule(path: Path, text: str, table: dict[str, Any], start: int) -> ManifestR
     filters = table.get("filters")
     if filters is not None:
         if not isinstance(filters, dict):
-            raise fail("filters", f"{label}: `filters` must be a table ([rule.filters]).")
+            raise fail("filters", f"{label}: `filters` must be a table: [rule.filters] on its own line, "
+                                  f"then one filter a line ({', '.join(FILTER_COLUMNS)}), e.g. filter = 'eq(is_root, true)'.")
         for key, value in filters.items():
             if key not in FILTER_COLUMNS:
                 raise fail(key, f"{label}: unknown filter {key!r} (use {', '.join(FILTER_COLUMNS)}).")

@@ -116,16 +116,19 @@ def _update(old: Rule, spec: RuleSpec, entry: ManifestRule, kind: str) -> Change
         before, after = without_origin(old.code), without_origin(spec.code)
     diff = code_diff(before, after, name) if before != after else ""
     settings = list(replace_settings(old, spec, entry.target_label))
-    want_filters = spec.filters
-    if want_filters is not None:  # the manifest says them all: one line instead of a "kept" per filter
+    filters_changed = False
+    if spec.filters is not None:  # the manifest says them all: each filter kept, changed or removed
         kept_filters = {f"kept: {label} {value}" for label, value in old.filters}
         settings = [line for line in settings if line not in kept_filters]
-        have, want = _filters(old), {k: v for k, v in want_filters.items() if v}
-        settings.append(f"changed: filters {have or 'none'} -> {want or 'none'}" if have != want
-                        else f"kept: filters {have or 'none'}")
+        have, want = _filters(old), {k: v for k, v in spec.filters.items() if v}
+        filters_changed = have != want
+        for column in sorted(have.keys() | want.keys()):
+            label, was, will = column.replace("_", " "), have.get(column), want.get(column)
+            settings.append(f"changed: {label} {was or 'none'} -> {will or 'none'}" if was != will
+                            else f"kept: {label} {was}")
     same_target = (old.dataset_id or None, old.project_id or None) == (spec.dataset_id, spec.project_id)
     changed = bool(diff) or not same_target or old.is_enabled != spec.is_enabled or \
-        abs(old.sampling_rate - spec.sampling_rate) > 1e-9 or any(s.startswith("changed: filters") for s in settings)
+        abs(old.sampling_rate - spec.sampling_rate) > 1e-9 or filters_changed
     if not changed:
         return None
     return Change("update", name, entry.target_label, spec, old, entry.source, diff, tuple(settings))
