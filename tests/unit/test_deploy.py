@@ -298,3 +298,12 @@ def test_a_new_rule_whose_key_the_experiment_lacks_shows_its_mean_on_the_stored_
     assert "exact (a key " in plan.out and "nothing to pair with): mean 0.17 over 6 rows" in plan.out
     doc = json.loads(run_cli("plan", "--json").out)
     assert doc["impact"]["Exact"]["new_keys"] == [{"key": "exact", "mean": 1 / 6, "n": 6}]
+
+
+def test_a_dataset_the_workspace_lacks_is_named_with_its_line_and_close_names(project):
+    folder, backend, _ = project
+    write_manifest(folder, rule_table(), '[[rule]]\nname = "B"\nsource = "evals/checks.py:zero"\ndataset = "Q A"\n')
+    r = run_cli("plan", "--no-impact")
+    assert r.code == 1, r.text
+    assert f"{folder / 'evaltui.toml'}:10: rule 'B': Dataset 'Q A' not found." in r.err
+    assert "Did you mean: 'QA'" in r.err and backend.list_rules() == []

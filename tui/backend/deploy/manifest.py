@@ -48,7 +48,8 @@ class ManifestRule:
     sampling_rate: float = 1.0
     enabled: bool = True
     filters: dict[str, str] | None = None
-    line: int = 0
+    line: int = 0  # of its [[rule]] header
+    target_line: int = 0  # of its `dataset = …` or `project = …`
 
     @property
     def target_label(self) -> str:
@@ -180,7 +181,7 @@ def _rule(path: Path, text: str, table: dict[str, Any], start: int) -> ManifestR
         name=name.strip(), path=file.resolve(), function=function, source=source,
         dataset=dataset.strip() if dataset else None, project=project.strip() if project else None,
         sampling_rate=float(rate), enabled=enabled, filters=dict(filters) if filters is not None else None,
-        line=start,
+        line=start, target_line=_key_line(text, start, "dataset" if dataset else "project"),
     )
 
 

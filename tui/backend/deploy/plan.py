@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tui.backend.core.errors import Ambiguous, InvalidInput
+from tui.backend.core.errors import Ambiguous, InvalidInput, NotFound, describe_error
 from tui.backend.core.models import Rule, RuleSpec
-from tui.backend.deploy.manifest import Manifest, ManifestRule
+from tui.backend.deploy.manifest import Manifest, ManifestError, ManifestRule
 from tui.backend.deploy.state import DeployState
 from tui.backend.rules.rule_payload import FILTER_COLUMNS
 
@@ -87,15 +87,19 @@ def _desired(entry: ManifestRule, dataset_id: str | None, project_id: str | None
 class _Targets:
     """Dataset and project names resolved once each."""
 
-    def __init__(self, backend):
-        self.backend = backend
+    def __init__(self, backend, manifest: Manifest):
+        self.backend, self.manifest = backend, manifest
         self._cache: dict[tuple[str, str], str] = {}
 
     def ids(self, entry: ManifestRule) -> tuple[str | None, str | None]:
         kind, name = ("dataset", entry.dataset) if entry.dataset else ("project", entry.project)
         assert name is not None
         if (kind, name) not in self._cache:
-            found = self.backend.get_dataset(name) if kind == "dataset" else self.backend.get_project(name)
+            try:
+                found = self.backend.get_dataset(name) if kind == "dataset" else self.backend.get_project(name)
+            except NotFound as exc:
+                raise ManifestError(f"{self.manifest.path}:{entry.target_line}: rule {entry.name!r}: "
+                                    f"{describe_error(exc)}") from None
             self._cache[(kind, name)] = found.id
         found_id = self._cache[(kind, name)]
         return (found_id, None) if kind == "dataset" else (None, found_id)
@@ -142,7 +146,7 @@ def make_plan(backend, manifest: Manifest, *, prune: bool = False, state: Deploy
     by_name: dict[str, list[Rule]] = {}
     for rule in rules:
         by_name.setdefault(rule.name, []).append(rule)
-    targets = _Targets(backend)
+    targets = _Targets(backend, manifest)
     plan = Plan(manifest, [])
     for entry in manifest.rules:
         dataset_id, project_id = targets.ids(entry)
