@@ -82,7 +82,7 @@ async def test_plan_lists_a_create_applies_it_after_a_confirm_then_shows_no_chan
         await settle(pilot)
         assert _heading(screen).splitlines()[1] == "No changes: the workspace's rules match evaltui.toml."
         assert _detail(screen) == "Nothing to apply."
-        assert any("Applied 1 changes." in str(n.message) for n in local_app._notifications)
+        assert any("Applied 1 change." in str(n.message) for n in local_app._notifications)
         (rule,) = [r for r in backend.list_rules() if r.name == "Answered"]
         assert rule.sampling_rate == 0.5 and "strict now" not in (rule.code or "")
         backend.close()

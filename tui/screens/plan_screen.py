@@ -33,6 +33,7 @@ def change_detail(plan, change) -> str:
 
 
 class ApplyPlanModal(ConfirmModal):
+    DEFAULT_CSS = "ApplyPlanModal #apply-plan-lines { height: auto; max-height: 14; }"
     TITLE_TEXT = "Apply the plan?"
     CONFIRM_LABEL = "Apply"
 
@@ -49,7 +50,7 @@ class ApplyPlanModal(ConfirmModal):
 class PlanScreen(Screen[None]):
     DEFAULT_CSS = """
     PlanScreen #plan-heading { height: auto; padding: 0 1; }
-    PlanScreen #plan-changes { width: 2fr; height: 1fr; }
+    PlanScreen #plan-changes { width: 2fr; height: 1fr; overflow-x: hidden; }
     PlanScreen #plan-detail-box { width: 3fr; height: 1fr; border-left: solid $panel; padding: 0 1; }
     """
 
@@ -152,7 +153,8 @@ class PlanScreen(Screen[None]):
             self.app.call_from_thread(self.notify, describe_error(exc), title="Apply failed", severity="error")
             return
         if report.ok:
-            message, severity = f"Applied {len(report.applied)} changes.", "information"
+            count = len(report.applied)
+            message, severity = f"Applied {count} change{'' if count == 1 else 's'}.", "information"
         else:
             message, severity = "\n".join(report.lines()), "error"
         self.app.call_from_thread(self.notify, message, title="Apply", severity=severity, timeout=10)

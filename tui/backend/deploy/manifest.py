@@ -86,9 +86,8 @@ def _lines_of_rules(text: str) -> list[int]:
     return [i for i, line in enumerate(text.splitlines(), start=1) if _RULE_HEADER.match(line)]
 
 
-def _key_line(text: str, start: int, key: str) -> int:
+def _key_line(lines: list[str], start: int, key: str) -> int:
     """The line of `key = …` in the rule table whose header is line `start` (else the header's)."""
-    lines = text.splitlines()
     pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
     for i in range(start, len(lines)):  # lines[start] is the line after the header
         if _RULE_HEADER.match(lines[i]):
@@ -117,11 +116,12 @@ def load_manifest(path: Path | str) -> Manifest:
     if not isinstance(tables, list):
         raise ManifestError(f"{path}: `rule` must be [[rule]] tables.")
     starts = _lines_of_rules(text)
+    lines = text.splitlines()
     rules: list[ManifestRule] = []
     seen: dict[str, int] = {}
     for index, table in enumerate(tables):
         start = starts[index] if index < len(starts) else 1
-        rule = _rule(path, text, table, start)
+        rule = _rule(path, lines, table, start)
         if rule.name in seen:
             raise ManifestError(f"{path}:{start}: a second rule named {rule.name!r} (the first is on line "
                                 f"{seen[rule.name]}); rule names must be unique.")
@@ -130,9 +130,9 @@ def load_manifest(path: Path | str) -> Manifest:
     return Manifest(path, tuple(rules))
 
 
-def _rule(path: Path, text: str, table: dict[str, Any], start: int) -> ManifestRule:
+def _rule(path: Path, lines: list[str], table: dict[str, Any], start: int) -> ManifestRule:
     def fail(key: str | None, message: str) -> ManifestError:
-        line = _key_line(text, start, key) if key else start
+        line = _key_line(lines, start, key) if key else start
         return ManifestError(f"{path}:{line}: {message}")
 
     for key in table:
@@ -181,7 +181,7 @@ def _rule(path: Path, text: str, table: dict[str, Any], start: int) -> ManifestR
         name=name.strip(), path=file.resolve(), function=function, source=source,
         dataset=dataset.strip() if dataset else None, project=project.strip() if project else None,
         sampling_rate=float(rate), enabled=enabled, filters=dict(filters) if filters is not None else None,
-        line=start, target_line=_key_line(text, start, "dataset" if dataset else "project"),
+        line=start, target_line=_key_line(lines, start, "dataset" if dataset else "project"),
     )
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.backend.core.errors import InvalidInput
+from tui.backend.source.ast_names import walk
 from tui.backend.source.parse import ParsedFile, find_function, parse_evaluator_file
 
 _PARAM_ROOTS = {
@@ -176,7 +177,7 @@ def _callee(call: ast.Call) -> str:
 
 
 def _judge_call(node: ast.AST) -> ast.Call | None:
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in ("ainvoke", "invoke"):
             return sub
     return None
@@ -184,7 +185,7 @@ def _judge_call(node: ast.AST) -> ast.Call | None:
 
 def _assignments(node: ast.AST) -> dict[str, ast.expr]:
     found: dict[str, ast.expr] = {}
-    for stmt in ast.walk(node):
+    for stmt in walk(node):
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             found[stmt.targets[0].id] = stmt.value
     return found

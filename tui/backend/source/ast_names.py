@@ -10,6 +10,16 @@ from __future__ import annotations
 import ast
 import symtable
 
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """`ast.walk(node)` as a list, kept on the node: parsed files are cached (`parse`), and a plan
+    of many rules asks the same function's nodes several questions (imports, judge calls, names)."""
+    nodes = node.__dict__.get("_evaltui_walk")
+    if nodes is None:
+        nodes = node.__dict__["_evaltui_walk"] = list(ast.walk(node))
+    return nodes
+
+
 STAR = "*"
 """The name a `from x import *` binds: everything, for all we can tell without importing."""
 
@@ -99,7 +109,7 @@ def used_names(node: ast.stmt, tables: ScopeTables) -> set[str]:
                 names |= _loads(expr)
             # Annotations: evaluated at definition time, or later by get_type_hints()
             # (TypedDict/dataclass under `from __future__ import annotations`): keep their names.
-            for sub in ast.walk(node):
+            for sub in walk(node):
                 for annotation in _annotations(sub):
                     names |= _loads(annotation)
             return names
@@ -156,7 +166,7 @@ def _annotations(node: ast.AST) -> list[ast.AST]:
 
 
 def _loads(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {n.id for n in walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _root_name(node: ast.AST) -> str | None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.backend.core.errors import EvaluatorLoadError
-from tui.backend.source.ast_names import bound_names, first_line, imported_modules, is_import, is_llm_module
+from tui.backend.source.ast_names import bound_names, first_line, imported_modules, is_import, is_llm_module, walk
 from tui.backend.source.entry_point import ENTRY_POINT, HELPER_PREFIX, adapter, renames_to_entry_point
 from tui.backend.source.local_modules import resolve_local_module
 from tui.backend.source.parse import ParsedFile, find_function, parse_evaluator_file, require_signature
@@ -264,7 +264,7 @@ def _warnings(
     for piece in pieces:
         optional = {id(n) for n in _optional_imports(piece.node)}
         imports = sorted(
-            (n for n in ast.walk(piece.node) if isinstance(n, (ast.Import, ast.ImportFrom)) and id(n) not in optional),
+            (n for n in walk(piece.node) if isinstance(n, (ast.Import, ast.ImportFrom)) and id(n) not in optional),
             key=lambda n: (n.lineno, n.col_offset),
         )
         for node in imports:
@@ -285,10 +285,10 @@ def _warnings(
 def _optional_imports(stmt: ast.stmt) -> list[ast.Import | ast.ImportFrom]:
     """Imports inside a `try` whose handler catches ImportError (or broader)."""
     found = []
-    for node in ast.walk(stmt):
+    for node in walk(stmt):
         if isinstance(node, ast.Try) and any(_catches_import_error(h) for h in node.handlers):
             for inner in node.body:
-                found += [n for n in ast.walk(inner) if isinstance(n, (ast.Import, ast.ImportFrom))]
+                found += [n for n in walk(inner) if isinstance(n, (ast.Import, ast.ImportFrom))]
     return found
 
 
