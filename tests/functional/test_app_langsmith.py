@@ -184,3 +184,52 @@ async def test_a_sandbox_check_that_cannot_run_asks_before_uploading(remote):
     (rule,) = fake.rules.values()
     assert rule["display_name"] == "Exact (typed)" and rule["sampling_rate"] == 0.4
     assert rule["dataset_id"] == ds["id"]
+
+
+async def test_remote_import_from_the_datasets_pane_then_a_failed_one_leaves_nothing(remote, tmp_path):
+    """`i` on LangSmith: the examples go through the real client with their splits in
+    metadata.dataset_split; a server that fails every example write leaves no half dataset."""
+    import json
+
+    from textual.widgets import Input, Static
+
+    from tests.functional.conftest import wait_until
+    from tui.modals.import_dataset_modal import ImportDatasetModal
+    from tui.widgets.path_input import PathInput
+
+    fake, _, make = remote
+    source = tmp_path / "cases.jsonl"
+    rows = [{"inputs": {"q": "2+2?"}, "outputs": {"a": "4"}, "metadata": {"level": "easy"}, "split": ["train"]},
+            {"inputs": {"q": "héllo?"}, "outputs": {"a": "wörld"}}]
+    source.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for name, fail in (("cases", False), ("broken", True)):
+            await pilot.press("2", "i")
+            await settle(pilot)
+            modal = app.screen
+            assert isinstance(modal, ImportDatasetModal)
+            modal.query_one("#import-path", PathInput).value = str(source)
+            modal.query_one("#import-dataset", Input).value = name
+            modal.query_one("#import-create").value = True
+            if fail:
+                fake.inject("POST", r"examples", status=500, times=100)
+            await pilot.press("ctrl+s")
+            if fail:
+                await wait_until(pilot, lambda form=modal: "failed" in str(
+                    form.query_one("#import-error", Static).render()), "the failure reported")
+                error = str(modal.query_one("#import-error", Static).render())
+                assert "the dataset 'broken' it created was deleted" in error, error
+                assert fake.api_key not in error
+                await pilot.press("escape")
+            else:
+                await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "the import form closing")
+            await settle(pilot)
+            assert isinstance(app.screen, MainScreen)
+    fake.clear_faults()
+    names = {d["name"]: d for d in fake.datasets.values()}
+    assert "broken" not in names
+    stored = sorted(fake.examples_of(names["cases"]["id"]), key=lambda e: e["inputs"]["q"])
+    assert [(e["inputs"], e["outputs"]) for e in stored] == [(r["inputs"], r["outputs"]) for r in rows]
+    assert stored[0]["metadata"] == {"level": "easy", "dataset_split": ["train"]}
