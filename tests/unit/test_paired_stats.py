@@ -45,6 +45,15 @@ def test_mcnemar_is_scipys_exact_binomial_test(improved, regressed):
     assert r.p_value == pytest.approx(stats.binomtest(improved, improved + regressed, 0.5).pvalue, rel=1e-9)
 
 
+@pytest.mark.parametrize("improved, regressed", [(5_000, 5_100), (9_000, 11_001), (12_000, 12_000), (100, 20_000)])
+def test_mcnemar_at_many_discordant_pairs_is_scipys(improved, regressed):
+    """The integer tail up to 20,000 discordant pairs, scipy.special's binomial CDF beyond."""
+    from tui.backend.runs.paired_stats import _mcnemar
+
+    expected = stats.binomtest(improved, improved + regressed, 0.5).pvalue
+    assert _mcnemar(improved, regressed) == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
 def test_booleans_are_binary_scores():
     r = _one([(False, True), (True, True), (True, False), (False, True)])
     assert r.test == "mcnemar" and r.p_value == pytest.approx(1.0)
@@ -65,6 +74,31 @@ def test_wilcoxon_matches_scipy_with_zeros_and_ties():
     expected = stats.wilcoxon(b_vals - a_vals).pvalue  # zero_method="wilcox": zeros dropped
     assert r.p_value == pytest.approx(expected)
     assert r.diff == pytest.approx(float((b_vals - a_vals).mean()))
+
+
+def _wilcoxon_cases():
+    """(label, differences): each branch of scipy's method="auto" — exact (n <= 50, no ties), all
+    sign flips (n <= 13 with ties), normal approximation (ties above 13, or n > 50) — at its edges."""
+    rng = np.random.default_rng(7)
+    cases = [("one", [0.5]), ("two", [0.5, -0.25]), ("all up", [0.1 * k for k in range(1, 9)])]
+    for n in (3, 5, 12, 13, 14, 20, 49, 50, 51, 80, 300):
+        cases.append((f"continuous n={n}", rng.normal(0.05, 0.3, n)))
+        tied = np.round(rng.normal(0.1, 0.4, n), 1)
+        cases.append((f"ties n={n}", tied[tied != 0] if (tied != 0).any() else [0.3]))
+        cases.append((f"sign-symmetric n={n}", np.r_[np.arange(1, n // 2 + 1), -np.arange(1, n - n // 2 + 1)] * 0.1))
+    return cases
+
+
+@pytest.mark.parametrize("label, diffs", _wilcoxon_cases(), ids=lambda v: v if isinstance(v, str) else "")
+def test_wilcoxon_p_is_scipys(label, diffs):
+    """Our signed-rank p (scipy.stats not imported at run time) equals scipy.stats.wilcoxon's."""
+    from tui.backend.runs.paired_stats import _wilcoxon
+
+    d = np.asarray(diffs, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = float(stats.wilcoxon(d).pvalue)
+    assert _wilcoxon(d) == pytest.approx(expected, rel=1e-9, abs=1e-12), label
 
 
 def test_bootstrap_matches_scipy_percentile_bootstrap():
