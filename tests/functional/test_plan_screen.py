@@ -133,3 +133,32 @@ async def test_no_manifest_says_how_to_make_one(local_app, evaltui_home):
     async with local_app.run_test(size=SIZE) as pilot:
         screen = await _open_plan(pilot, local_app)
         assert "No evaltui.toml in" in _heading(screen) and "`evaltui init` writes one." in _heading(screen)
+
+
+async def test_prune_toggled_with_x_lists_the_delete_naming_what_goes_and_applies_it(local_app, evaltui_home):
+    _write_project(evaltui_home, CODE_V1)
+    backend = local_backend(evaltui_home)
+    dataset = backend.get_dataset(DATASET)
+    from tui.backend.core.models import RuleSpec
+
+    backend.create_rule(RuleSpec(name="Old check", dataset_id=dataset.id, sampling_rate=0.25,
+                                 code="def perform_eval(run, example):\n    return {'old': 1}\n"))
+    async with local_app.run_test(size=SIZE) as pilot:
+        screen = await _open_plan(pilot, local_app)
+        assert "not in the manifest (kept; x (prune) deletes the code and LLM ones): Old check" in _heading(screen)
+        assert screen.plan.summary() == "Plan: 1 to create, 0 to update, 0 to delete."
+        await pilot.press("x")
+        await wait_until(pilot, lambda: screen.plan is not None and len(screen.plan.changes) == 2, "the pruned plan")
+        await settle(pilot)
+        assert "(prune on)" in _heading(screen).splitlines()[0]
+        assert screen.plan.summary() == "Plan: 1 to create, 0 to update, 1 to delete."
+        await pilot.press("a")
+        await settle(pilot)
+        modal = local_app.screen
+        assert isinstance(modal, ApplyPlanModal) and "danger-dialog" in modal.DIALOG_CLASSES
+        assert modal.lines[1] == (f"- delete 'Old check' (dataset: {DATASET}): 'Old check' (python code, "
+                                  f"dataset: {DATASET}, sampling 25%, enabled)")
+        await pilot.click("#confirm")
+        await wait_until(pilot, lambda: screen.plan is not None and not screen.plan.pending, "the apply")
+    assert sorted(r.name for r in backend.list_rules()) == ["Answered"]
+    backend.close()

@@ -43,16 +43,8 @@ def print_plan(ctx: CliContext, plan) -> None:
         ctx.out(f"! drift {drift.name!r}: {drift.detail}")
     for change in plan.changes:
         ctx.out(change.headline())
-        if change.source:
-            ctx.out(f"    from {change.source}")
-        for line in change.settings:
+        for line in change.detail_lines():
             ctx.out(f"    {line}")
-        if change.diff:
-            ctx.out("    " + change.diff.rstrip("\n").replace("\n", "\n    "))
-        if change.action == "delete" and change.rule is not None:
-            from tui.backend.rules.ops import delete_question
-
-            ctx.out("    " + delete_question(change.rule).removeprefix("Delete evaluator ").rstrip("?"))
         impact = plan.impact.get(change.name)
         if impact is not None:
             for line in impact.lines():

@@ -1,7 +1,7 @@
 """The folder's pending rule changes (`evaltui plan` in the app): the evaltui.toml found in the
-evaluators folder or a folder above it, planned against the workspace — creates and updates (deletes
-need `evaltui plan --prune`), drift, score impact — with the highlighted change's settings, diff and
-impact beside the list; `a` applies after a confirm naming every change."""
+evaluators folder or a folder above it, planned against the workspace — creates, updates, deletes
+(with prune on, `x`, as `evaltui plan --prune`), drift, score impact — with the highlighted change's
+settings, diff and impact beside the list; `a` applies after a confirm naming every change."""
 
 from __future__ import annotations
 
@@ -20,12 +20,7 @@ from tui.widgets.screen_box import ScreenBox
 
 
 def change_detail(plan, change) -> str:
-    lines = [change.headline()]
-    if change.source:
-        lines.append(f"from {change.source}")
-    lines += list(change.settings)
-    if change.diff:
-        lines += ["", change.diff.rstrip("\n")]
+    lines = [change.headline(), *change.detail_lines()]
     impact = plan.impact.get(change.name)
     if impact is not None:
         lines += ["", *impact.lines()]
@@ -37,9 +32,11 @@ class ApplyPlanModal(ConfirmModal):
     TITLE_TEXT = "Apply the plan?"
     CONFIRM_LABEL = "Apply"
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], *, deletes: bool = False) -> None:
         super().__init__()
         self.lines = lines
+        if deletes:
+            self.DIALOG_CLASSES = "dialog danger-dialog"
 
     def compose_body(self) -> ComposeResult:
         yield Static("These changes go to the workspace, in this order:", classes="question")
@@ -58,12 +55,15 @@ class PlanScreen(Screen[None]):
         Binding("escape", "back", "Back", id="plan.back"),
         Binding("a", "apply", "Apply", id="plan.apply", tooltip="Apply every pending change (asks first)"),
         Binding("r", "reload", "Plan again", id="plan.reload"),
+        Binding("x", "toggle_prune", "Prune", id="plan.prune",
+                tooltip="Also delete the code and LLM rules the manifest does not name (evaltui plan --prune)"),
     ]
 
     def __init__(self, folder: Path) -> None:
         super().__init__()
         self.folder = folder
         self.plan = None
+        self.prune = False
 
     def compose(self) -> ComposeResult:
         with ScreenBox(id="plan-box") as box:
@@ -79,6 +79,12 @@ class PlanScreen(Screen[None]):
         table = self.query_one("#plan-changes", DataTable)
         for label in ("", "rule", "target"):
             table.add_column(label, key=label or "sign")
+        self.action_reload()
+
+    def action_toggle_prune(self) -> None:
+        self.prune = not self.prune
+        self.notify("Prune on: rules the manifest does not name are deleted by apply." if self.prune
+                    else "Prune off: rules the manifest does not name are kept.")
         self.action_reload()
 
     def action_reload(self) -> None:
@@ -97,7 +103,7 @@ class PlanScreen(Screen[None]):
             except EvaltuiError:
                 found = find_manifest(Path.cwd())  # its message names the current folder
             manifest = load_manifest(found)
-            plan = make_plan(backend, manifest)
+            plan = make_plan(backend, manifest, prune=self.prune)
             entries = manifest.by_name()
             for change in plan.changes:
                 if change.name in entries:
@@ -113,10 +119,11 @@ class PlanScreen(Screen[None]):
 
     def _show(self, plan) -> None:
         self.plan = plan
-        heading = [f"{plan.manifest.path}", plan.summary()]
+        heading = [f"{plan.manifest.path}{'  (prune on)' if self.prune else ''}", plan.summary()]
         heading += [f"! drift {d.name!r}: {d.detail}" for d in plan.drift]
         if plan.unmanaged:
-            heading.append(f"not in the manifest (kept): {', '.join(plan.unmanaged)}")
+            hint = "" if self.prune else "; x (prune) deletes the code and LLM ones"
+            heading.append(f"not in the manifest (kept{hint}): {', '.join(plan.unmanaged)}")
         self.query_one("#plan-heading", Static).update("\n".join(heading))
         table = self.query_one("#plan-changes", DataTable)
         table.loading = False
@@ -142,7 +149,9 @@ class PlanScreen(Screen[None]):
                 self.run_worker(lambda: self._apply(plan), thread=True, exclusive=True, group="plan-apply",
                                 exit_on_error=False)
 
-        self.app.push_screen(ApplyPlanModal([c.headline() for c in plan.changes]), answered)
+        lines = [c.headline() + (f": {c.detail_lines()[-1]}" if c.action == "delete" else "") for c in plan.changes]
+        deletes = any(c.action == "delete" for c in plan.changes)
+        self.app.push_screen(ApplyPlanModal(lines, deletes=deletes), answered)
 
     def _apply(self, plan) -> None:
         from tui.backend.deploy.apply import apply_plan

@@ -40,6 +40,18 @@ class Change:
         where = f" ({self.target_label})" if self.target_label else ""
         return f"{sign} {self.action} {self.name!r}{where}"
 
+    def detail_lines(self) -> list[str]:
+        """Under the headline: where it comes from, each setting, the diff, what a delete takes."""
+        lines = [f"from {self.source}"] if self.source else []
+        lines += list(self.settings)
+        if self.diff:
+            lines += self.diff.rstrip("\n").split("\n")
+        if self.action == "delete" and self.rule is not None:
+            from tui.backend.rules.ops import delete_question
+
+            lines.append(delete_question(self.rule).removeprefix("Delete evaluator ").rstrip("?"))
+        return lines
+
 
 @dataclass(frozen=True)
 class Drift:
