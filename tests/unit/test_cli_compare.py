@@ -72,7 +72,7 @@ def test_compare_prints_paired_lines_and_regressions(pair):
     assert quality.startswith("quality +0.10 [+0.10, +0.10], 19 better, 0 worse, p<0.001")
     assert "Regressed on exact_match (8):" in r.out
     table = r.out.split("Regressed on exact_match (8):\n", 1)[1].splitlines()
-    assert table[0].split() == ["EXAMPLE", "INPUTS", "A", "OUTPUT", "B", "OUTPUT", "A", "B", "B", "COMMENT"]
+    assert table[0].split() == ["EXAMPLE", "INPUTS", "A", "OUTPUT", "B", "OUTPUT", "A", "B", "A", "COMMENT", "B", "COMMENT"]
     assert sum("baseline answer" in row and "candidate answer" in row and "1.00  0.00" in row
                for row in table[2:10]) == 8
     assert f"exact_match: 1 example scored only in A: {pair[19]}" in r.out

@@ -116,9 +116,10 @@ def _side_by_side(paired, key: str, example_ids) -> str:
             clip(json.dumps(ra.outputs, ensure_ascii=False, default=str), 30) if ra else "",
             clip(json.dumps(rb.outputs, ensure_ascii=False, default=str), 30) if rb else "",
             _short(sa), _short(sb),
-            clip((sb.error or sb.comment or "") if sb else "", 50),
+            clip((sa.error or sa.comment or "") if sa else "", 30),
+            clip((sb.error or sb.comment or "") if sb else "", 40),
         ))
-    return format_table(("EXAMPLE", "INPUTS", "A OUTPUT", "B OUTPUT", "A", "B", "B COMMENT"), rows)
+    return format_table(("EXAMPLE", "INPUTS", "A OUTPUT", "B OUTPUT", "A", "B", "A COMMENT", "B COMMENT"), rows)
 
 
 def _short(score) -> str:
