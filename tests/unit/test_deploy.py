@@ -307,3 +307,42 @@ def test_a_dataset_the_workspace_lacks_is_named_with_its_line_and_close_names(pr
     assert r.code == 1, r.text
     assert f"{folder / 'evaltui.toml'}:10: rule 'B': Dataset 'Q A' not found." in r.err
     assert "Did you mean: 'QA'" in r.err and backend.list_rules() == []
+
+
+def test_an_llm_judge_in_the_manifest_is_an_llm_rule_updated_by_its_prompt_with_its_score_impact(project, openai_env):
+    """`source` naming a ChatOpenAI structured-output judge: the plan creates an LLM-as-judge rule
+    (evaluators[].structured), a prompt edit is an update showing the prompt's diff, and the impact
+    re-scores the stored outputs through ChatOpenAI (the fake OpenAI server), the judge cache on."""
+    from tests.unit.test_judge_rule import SEED_JUDGE
+
+    judge = SEED_JUDGE.replace("'expected_response'", "'answer'")  # this dataset's key: six different prompts
+    folder, backend, _ = project
+    (folder / "evals" / "judge.py").write_text(judge, encoding="utf-8")
+    write_manifest(folder, rule_table(name="Accuracy", source="evals/judge.py:accuracy_evaluator"))
+    first = run_cli("plan", "--no-impact")
+    assert first.code == 2 and "+ create 'Accuracy' (dataset: QA)" in first.out, first.text
+    assert run_cli("apply", "--yes", "--no-impact").code == 0
+    (rule,) = backend.list_rules()
+    assert rule.kind == "llm" and "Evaluate accuracy:" in json.dumps(rule.llm)
+    assert run_cli("plan", "--no-impact").code == 0
+
+    openai_env.verdict = True
+    ran = run_cli("run", "--dataset", DATASET, "--target", "agent.py:agent", "--no-rules",
+                  "--evaluators", "evals/judge.py:accuracy_evaluator")
+    assert ran.code == 0, ran.text
+    (folder / "evals" / "judge.py").write_text(judge.replace("Evaluate accuracy:", "Grade the accuracy:"),
+                                               encoding="utf-8")
+    openai_env.verdict = False
+    calls = len(openai_env.chat_requests())
+    plan = run_cli("plan")
+    assert plan.code == 2, plan.text
+    assert "~ update 'Accuracy' (dataset: QA)" in plan.out
+    diff = [x.strip() for x in plan.out.splitlines()]
+    assert any(x.startswith("-") and x.endswith('Evaluate accuracy:"') for x in diff), plan.out
+    assert any(x.startswith("+") and x.endswith('Grade the accuracy:"') for x in diff), plan.out
+    assert "(6 stored rows re-scored)" in plan.out
+    line = next(x for x in plan.out.splitlines() if x.strip().startswith("accuracy "))
+    assert "accuracy -1.00" in line and "0 better, 6 worse" in line and "0 fail→pass, 6 pass→fail" in line
+    assert len(openai_env.chat_requests()) == calls + 6
+    assert run_cli("plan").code == 2 and len(openai_env.chat_requests()) == calls + 6  # the judge cache
+    assert "sk-must-never-leave" not in plan.text

@@ -5,6 +5,7 @@ holds for that key (`paired_stats`): the mean change with its 95 % CI and the pa
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,8 @@ from tui.backend.core.errors import EvaltuiError, describe_error
 from tui.backend.core.models import Experiment, ExperimentResult, numeric_score
 from tui.backend.deploy.manifest import ManifestRule
 from tui.backend.deploy.plan import Change
+
+_CONCURRENCY = 8  # judge calls in flight while re-scoring
 
 
 @dataclass
@@ -82,6 +85,19 @@ def score_impact(backend, change: Change, entry: ManifestRule, *, seed: int = 0)
     return _rescore(latest, results, entry, seed)
 
 
+async def _score_rows(evaluator, rows: list[ExperimentResult]) -> list[list[dict]]:
+    """Every stored row scored in one event loop, a few at a time: an async judge's HTTP client
+    lives in one loop (a loop per row would strand its connections), and its calls overlap."""
+    gate = asyncio.Semaphore(_CONCURRENCY)
+
+    async def one(row: ExperimentResult) -> list[dict]:
+        async with gate:
+            return await evaluator({"inputs": row.inputs, "outputs": row.outputs or {}},
+                                   {"inputs": row.inputs, "outputs": row.reference_outputs})
+
+    return await asyncio.gather(*(one(row) for row in rows))
+
+
 def _rescore(experiment: Experiment, results: list[ExperimentResult], entry: ManifestRule, seed: int) -> Impact:
     from tui.backend.runs.judge_cache_scope import reset_judge_cache, use_judge_cache
     from tui.backend.runs.paired_stats import compare_paired
@@ -92,19 +108,18 @@ def _rescore(experiment: Experiment, results: list[ExperimentResult], entry: Man
     except EvaltuiError as exc:
         return Impact(note=f"not computed: {describe_error(exc)}")
     token, _ = use_judge_cache(True)
-    new: dict[str, dict[str, float | None]] = {}
-    errors = 0
     try:
-        for row in results:
-            run = {"inputs": row.inputs, "outputs": row.outputs or {}}
-            example = {"inputs": row.inputs, "outputs": row.reference_outputs}
-            for result in evaluator.score_sync(run, example):
-                if result.get("error"):
-                    errors += 1
-                new.setdefault(result["key"], {})[row.example_id] = (
-                    None if result.get("error") else numeric_score(result.get("score")))
+        scored = asyncio.run(_score_rows(evaluator, results))
     finally:
         reset_judge_cache(token)
+    new: dict[str, dict[str, float | None]] = {}
+    errors = 0
+    for row, row_results in zip(results, scored):
+        for result in row_results:
+            if result.get("error"):
+                errors += 1
+            new.setdefault(result["key"], {})[row.example_id] = (
+                None if result.get("error") else numeric_score(result.get("score")))
     before = _baseline(results, entry.name)
     if not new:
         return Impact(experiment.name, len(results), [], errors,
