@@ -309,16 +309,30 @@ def test_a_dataset_the_workspace_lacks_is_named_with_its_line_and_close_names(pr
     assert "Did you mean: 'QA'" in r.err and backend.list_rules() == []
 
 
-def test_an_llm_judge_in_the_manifest_is_an_llm_rule_updated_by_its_prompt_with_its_score_impact(project, openai_env):
-    """`source` naming a ChatOpenAI structured-output judge: the plan creates an LLM-as-judge rule
-    (evaluators[].structured), a prompt edit is an update showing the prompt's diff, and the impact
-    re-scores the stored outputs through ChatOpenAI (the fake OpenAI server), the judge cache on."""
+def _strict_after_the_edit(request: dict) -> dict:
+    """The fake judge's grade: the edited prompt ("Grade the accuracy:") fails every answer."""
+    text = json.dumps(request["messages"])
+    accurate = "Grade the accuracy:" not in text
+    return {"reasoning": "because", "is_accurate": accurate, "confidence": 0.9 if accurate else 0.1}
+
+
+def _llm_project(project, openai_env):
     from tests.unit.test_judge_rule import SEED_JUDGE
 
     judge = SEED_JUDGE.replace("'expected_response'", "'answer'")  # this dataset's key: six different prompts
     folder, backend, _ = project
     (folder / "evals" / "judge.py").write_text(judge, encoding="utf-8")
     write_manifest(folder, rule_table(name="Accuracy", source="evals/judge.py:accuracy_evaluator"))
+    openai_env.responder = _strict_after_the_edit
+    return folder, backend, judge
+
+
+def test_an_llm_judge_in_the_manifest_is_an_llm_rule_updated_by_its_prompt_with_its_score_impact(project, openai_env):
+    """`source` naming a ChatOpenAI structured-output judge: the plan creates an LLM-as-judge rule
+    (evaluators[].structured), a prompt edit is an update showing the prompt's diff, and the impact
+    re-scores the stored outputs as the rule will (its schema's feedback keys), through ChatOpenAI on
+    the fake OpenAI server, against the scores the rule gave; the judge cache on."""
+    folder, backend, judge = _llm_project(project, openai_env)
     first = run_cli("plan", "--no-impact")
     assert first.code == 2 and "+ create 'Accuracy' (dataset: QA)" in first.out, first.text
     assert run_cli("apply", "--yes", "--no-impact").code == 0
@@ -326,13 +340,11 @@ def test_an_llm_judge_in_the_manifest_is_an_llm_rule_updated_by_its_prompt_with_
     assert rule.kind == "llm" and "Evaluate accuracy:" in json.dumps(rule.llm)
     assert run_cli("plan", "--no-impact").code == 0
 
-    openai_env.verdict = True
     ran = run_cli("run", "--dataset", DATASET, "--target", "agent.py:agent", "--no-rules",
-                  "--evaluators", "evals/judge.py:accuracy_evaluator")
+                  "--evaluators", "rule:Accuracy")  # the rule's own scores, as LangSmith would store them
     assert ran.code == 0, ran.text
     (folder / "evals" / "judge.py").write_text(judge.replace("Evaluate accuracy:", "Grade the accuracy:"),
                                                encoding="utf-8")
-    openai_env.verdict = False
     calls = len(openai_env.chat_requests())
     plan = run_cli("plan")
     assert plan.code == 2, plan.text
@@ -340,9 +352,29 @@ def test_an_llm_judge_in_the_manifest_is_an_llm_rule_updated_by_its_prompt_with_
     diff = [x.strip() for x in plan.out.splitlines()]
     assert any(x.startswith("-") and x.endswith('Evaluate accuracy:"') for x in diff), plan.out
     assert any(x.startswith("+") and x.endswith('Grade the accuracy:"') for x in diff), plan.out
-    assert "(6 stored rows re-scored)" in plan.out
-    line = next(x for x in plan.out.splitlines() if x.strip().startswith("accuracy "))
-    assert "accuracy -1.00" in line and "0 better, 6 worse" in line and "0 fail→pass, 6 pass→fail" in line
+    assert "(6 stored rows re-scored)" in plan.out and "baseline for" not in plan.out
+    accurate = next(x for x in diff if x.startswith("is_accurate "))
+    assert "is_accurate -1.00" in accurate and "0 better, 6 worse" in accurate and "6 pass→fail" in accurate
+    confidence = next(x for x in diff if x.startswith("confidence "))
+    assert confidence.startswith("confidence -0.80 [-0.80, -0.80], 0 better, 6 worse")
     assert len(openai_env.chat_requests()) == calls + 6
     assert run_cli("plan").code == 2 and len(openai_env.chat_requests()) == calls + 6  # the judge cache
     assert "sk-must-never-leave" not in plan.text
+
+
+def test_an_llm_rule_whose_scores_the_experiment_lacks_is_paired_with_the_uploaded_rule_re_scoring(project,
+                                                                                                   openai_env):
+    folder, _, judge = _llm_project(project, openai_env)
+    assert run_cli("apply", "--yes", "--no-impact").code == 0
+    ran = run_cli("run", "--dataset", DATASET, "--target", "agent.py:agent", "--no-rules",
+                  "--evaluators", "evals/checks.py:exact")  # no judge scores stored
+    assert ran.code == 0, ran.text
+    (folder / "evals" / "judge.py").write_text(judge.replace("Evaluate accuracy:", "Grade the accuracy:"),
+                                               encoding="utf-8")
+    calls = len(openai_env.chat_requests())
+    plan = run_cli("plan")
+    assert plan.code == 2, plan.text
+    assert "(baseline for confidence, is_accurate: the uploaded LLM rule re-scoring the same outputs;" in plan.out
+    assert "is_accurate -1.00" in plan.out and len(openai_env.chat_requests()) == calls + 12  # new and old prompts
+    doc = json.loads(run_cli("plan", "--json").out)
+    assert doc["impact"]["Accuracy"]["rescored_baseline"] == ["confidence", "is_accurate"]

@@ -1,7 +1,10 @@
-"""Score impact of a planned change: the new evaluator (the manifest's local function) re-scores the
-stored outputs of the latest experiment on the rule's dataset — the target is not run again, the
-judge cache is on — and each key is compared, paired per example, with the scores that experiment
-holds for that key (`paired_stats`): the mean change with its 95 % CI and the pass/fail flips."""
+"""Score impact of a planned change: the new evaluator re-scores the stored outputs of the latest
+experiment on the rule's dataset — the target is not run again, the judge cache is on — and each key
+is compared, paired per example, with the scores that experiment holds for that key (`paired_stats`):
+the mean change with its 95 % CI and the pass/fail flips. The new evaluator is the manifest's
+function for a code rule, and for an LLM-judge rule the rule as it will be stored (its feedback keys
+are the schema's fields, as LangSmith writes them). Where the experiment holds no scores for a key
+of an LLM rule, the uploaded rule re-scores the same outputs for the baseline."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ class Impact:
     errors: int = 0
     note: str = ""  # why there is no figure
     new_keys: list[tuple[str, float | None, int]] = field(default_factory=list)  # (key, mean, n): no baseline
+    rescored_baseline: list[str] = field(default_factory=list)  # keys whose baseline is the uploaded judge re-run
 
     def lines(self) -> list[str]:
         if self.note:
@@ -34,6 +38,9 @@ class Impact:
         for key in self.keys:
             flips = f"; {len(key.improved)} fail→pass, {len(key.regressed)} pass→fail" if key.test == "mcnemar" else ""
             out.append(f"  {key.line()}{flips}")
+        if self.rescored_baseline:
+            out.append(f"  (baseline for {', '.join(self.rescored_baseline)}: the uploaded LLM rule re-scoring the "
+                       f"same outputs; {self.experiment} holds no such scores)")
         for key, mean, n in self.new_keys:
             shown = f"mean {mean:.2f} over {n} rows" if mean is not None else "no numeric score"
             out.append(f"  {key} (a key {self.experiment} does not hold, nothing to pair with): {shown}")
@@ -47,6 +54,7 @@ class Impact:
                       "improved": len(k.improved), "regressed": len(k.regressed), "line": k.line()}
                      for k in self.keys],
             "new_keys": [{"key": key, "mean": mean, "n": n} for key, mean, n in self.new_keys],
+            "rescored_baseline": self.rescored_baseline,
         }
 
 
@@ -82,7 +90,7 @@ def score_impact(backend, change: Change, entry: ManifestRule, *, seed: int = 0)
     results = [r for r in backend.list_results(latest.id) if r.outputs is not None and not r.error]
     if not results:
         return Impact(note=f"not computed: {latest.name} has no stored outputs")
-    return _rescore(latest, results, entry, seed)
+    return _rescore(latest, results, change, entry, seed)
 
 
 async def _score_rows(evaluator, rows: list[ExperimentResult]) -> list[list[dict]]:
@@ -98,29 +106,63 @@ async def _score_rows(evaluator, rows: list[ExperimentResult]) -> list[list[dict
     return await asyncio.gather(*(one(row) for row in rows))
 
 
-def _rescore(experiment: Experiment, results: list[ExperimentResult], entry: ManifestRule, seed: int) -> Impact:
-    from tui.backend.runs.judge_cache_scope import reset_judge_cache, use_judge_cache
-    from tui.backend.runs.paired_stats import compare_paired
+def _new_evaluator(change: Change, entry: ManifestRule):
+    """What scores the stored outputs: for an LLM-judge rule the rule as it will be stored (its
+    prompt, schema and model, writing the schema's feedback keys, as LangSmith will), else the
+    manifest's function (the code the rule will run)."""
     from tui.backend.runs.specs import load_evaluators
 
+    structured = (change.spec.llm or {}).get("structured") if change.spec is not None else None
+    if structured:
+        return _judge_of(structured, entry.name)
+    (evaluator,) = load_evaluators([f"{entry.path}:{entry.function}"])
+    return evaluator
+
+
+def _uploaded_judge(change: Change):
+    """The LLM-judge rule as it is now, to re-score a baseline the experiment does not hold; None
+    for code rules (a plan does not run the server's code)."""
+    rule = change.rule
+    if rule is None or rule.kind != "llm" or not rule.llm:
+        return None
     try:
-        (evaluator,) = load_evaluators([f"{entry.path}:{entry.function}"])
+        return _judge_of(rule.llm, rule.name)
+    except EvaltuiError:
+        return None
+
+
+def _judge_of(structured: dict, name: str):
+    from evaluators import normalize
+    from evaluators.llm_judge import rule_judge
+
+    try:
+        return normalize(rule_judge(structured), name=name)
+    except ValueError as exc:
+        raise EvaltuiError(f"the LLM rule cannot run here: {exc}") from None
+
+
+def _rescore(experiment: Experiment, results: list[ExperimentResult], change: Change, entry: ManifestRule,
+             seed: int) -> Impact:
+    from tui.backend.runs.judge_cache_scope import reset_judge_cache, use_judge_cache
+    from tui.backend.runs.paired_stats import compare_paired
+
+    try:
+        evaluator = _new_evaluator(change, entry)
     except EvaltuiError as exc:
         return Impact(note=f"not computed: {describe_error(exc)}")
     token, _ = use_judge_cache(True)
     try:
-        scored = asyncio.run(_score_rows(evaluator, results))
+        new, errors = _scores_of(asyncio.run(_score_rows(evaluator, results)), results)
+        before = _baseline(results, entry.name)
+        missing = [k for k in new if k not in before]
+        old_judge = _uploaded_judge(change) if missing else None
+        rescored: list[str] = []
+        if old_judge is not None:  # a prompt, not code: safe to run on any workspace
+            old, _ = _scores_of(asyncio.run(_score_rows(old_judge, results)), results)
+            rescored = sorted(k for k in missing if k in old)
+            before.update({k: old[k] for k in rescored})
     finally:
         reset_judge_cache(token)
-    new: dict[str, dict[str, float | None]] = {}
-    errors = 0
-    for row, row_results in zip(results, scored):
-        for result in row_results:
-            if result.get("error"):
-                errors += 1
-            new.setdefault(result["key"], {})[row.example_id] = (
-                None if result.get("error") else numeric_score(result.get("score")))
-    before = _baseline(results, entry.name)
     if not new:
         return Impact(experiment.name, len(results), [], errors,
                       note="not computed: the evaluator returned no score on the stored outputs")
@@ -130,4 +172,16 @@ def _rescore(experiment: Experiment, results: list[ExperimentResult], entry: Man
     for key in sorted(k for k in new if k not in before):
         values = [v for v in new[key].values() if v is not None]
         unpaired.append((key, sum(values) / len(values) if values else None, len(values)))
-    return Impact(experiment.name, len(results), paired, errors, new_keys=unpaired)
+    return Impact(experiment.name, len(results), paired, errors, new_keys=unpaired, rescored_baseline=rescored)
+
+
+def _scores_of(scored: list[list[dict]], rows: list[ExperimentResult]) -> tuple[dict[str, dict[str, float | None]], int]:
+    """{key: {example: score}} of one evaluator's results per row, and how many were errors."""
+    out: dict[str, dict[str, float | None]] = {}
+    errors = 0
+    for row, row_results in zip(rows, scored):
+        for result in row_results:
+            errors += bool(result.get("error"))
+            out.setdefault(result["key"], {})[row.example_id] = (
+                None if result.get("error") else numeric_score(result.get("score")))
+    return out, errors
