@@ -162,3 +162,25 @@ async def test_prune_toggled_with_x_lists_the_delete_naming_what_goes_and_applie
         await wait_until(pilot, lambda: screen.plan is not None and not screen.plan.pending, "the apply")
     assert sorted(r.name for r in backend.list_rules()) == ["Answered"]
     backend.close()
+
+
+async def test_the_plan_shows_at_once_and_the_score_impact_fills_in_when_computed(local_app, evaltui_home):
+    manifest = _write_project(evaltui_home, CODE_V1)
+    applied = await asyncio.to_thread(run_cli, "apply", "--manifest", str(manifest), "--yes", "--no-impact")
+    assert applied.code == 0, applied.text
+    ran = await asyncio.to_thread(run_cli, "run", "--dataset", DATASET, "--target", "demo", "--no-rules",
+                                  "--evaluators", f"{evaltui_home / 'rules' / 'answered.py'}:answered")
+    assert ran.code == 0, ran.text
+    _write_project(evaltui_home, "import time\n" + CODE_V2.replace("    return", "    time.sleep(0.1)\n    return"))
+    async with local_app.run_test(size=SIZE) as pilot:
+        # not settle(): it would wait for the impact worker too
+        await wait_until(pilot, lambda: local_app.main_screen_built and local_app.main_screen in local_app.screen_stack,
+                         "the main screen")
+        await pilot.press("P")
+        await wait_until(pilot, lambda: isinstance(local_app.screen, PlanScreen), "the plan screen")
+        screen = local_app.screen
+        await wait_until(pilot, lambda: screen.plan is not None, "the plan")
+        assert screen.impact_pending and "score impact: computing…" in _detail(screen)
+        await wait_until(pilot, lambda: not screen.impact_pending, "the impact", timeout=30)
+        await pilot.pause()
+        assert "(24 stored rows re-scored)" in _detail(screen) and "computing" not in _detail(screen)

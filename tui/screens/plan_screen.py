@@ -19,12 +19,26 @@ from tui.widgets.backend_access import require_backend
 from tui.widgets.screen_box import ScreenBox
 
 
-def change_detail(plan, change) -> str:
+def change_detail(plan, change, pending: frozenset[str] | set[str] = frozenset()) -> str:
     lines = [change.headline(), *change.detail_lines()]
     impact = plan.impact.get(change.name)
     if impact is not None:
         lines += ["", *impact.lines()]
+    elif change.name in pending:
+        lines += ["", "score impact: computing… (re-scoring the latest experiment's stored outputs)"]
     return "\n".join(lines)
+
+
+def _impact_or_note(backend, change, entry):
+    """A change's score impact; it runs the user's evaluator, so any failure is a note, not a crash."""
+    from tui.backend.deploy.impact import Impact, score_impact
+
+    try:
+        return score_impact(backend, change, entry)
+    except EvaltuiError as exc:
+        return Impact(note=f"not computed: {describe_error(exc)}")
+    except Exception as exc:  # noqa: BLE001 - the evaluator's own code raised
+        return Impact(note=f"not computed: {type(exc).__name__}: {exc}")
 
 
 class ApplyPlanModal(ConfirmModal):
@@ -64,6 +78,7 @@ class PlanScreen(Screen[None]):
         self.folder = folder
         self.plan = None
         self.prune = False
+        self._impact_pending: set[str] = set()  # changes whose score impact is still being computed
 
     def compose(self) -> ComposeResult:
         with ScreenBox(id="plan-box") as box:
@@ -92,7 +107,10 @@ class PlanScreen(Screen[None]):
         self.run_worker(self._load, thread=True, exclusive=True, group="plan-load", exit_on_error=False)
 
     def _load(self) -> None:
-        from tui.backend.deploy.impact import score_impact
+        """The plan first, shown at once; then each change's score impact, filled in as it lands
+        (re-scoring with an LLM judge can take a while)."""
+        from textual.worker import get_current_worker
+
         from tui.backend.deploy.manifest import find_manifest, load_manifest
         from tui.backend.deploy.plan import make_plan
 
@@ -104,21 +122,26 @@ class PlanScreen(Screen[None]):
                 found = find_manifest(Path.cwd())  # its message names the current folder
             manifest = load_manifest(found)
             plan = make_plan(backend, manifest, prune=self.prune)
-            entries = manifest.by_name()
-            for change in plan.changes:
-                if change.name in entries:
-                    plan.impact[change.name] = score_impact(backend, change, entries[change.name])
         except EvaltuiError as exc:
             self.app.call_from_thread(self._failed, describe_error(exc))
             return
-        self.app.call_from_thread(self._show, plan)
+        entries = manifest.by_name()
+        pending = [c for c in plan.changes if c.name in entries and c.action != "delete"]
+        self.app.call_from_thread(self._show, plan, {c.name for c in pending})
+        worker = get_current_worker()
+        for change in pending:
+            if worker.is_cancelled:
+                return
+            impact = _impact_or_note(backend, change, entries[change.name])
+            self.app.call_from_thread(self._impact_ready, plan, change.name, impact)
 
     def _failed(self, message: str) -> None:
         self.query_one("#plan-changes", DataTable).loading = False
         self.query_one("#plan-heading", Static).update(message)
 
-    def _show(self, plan) -> None:
+    def _show(self, plan, pending: set[str] | None = None) -> None:
         self.plan = plan
+        self._impact_pending = set(pending or ())
         heading = [f"{plan.manifest.path}{'  (prune on)' if self.prune else ''}", plan.summary()]
         heading += [f"! drift {d.name!r}: {d.detail}" for d in plan.drift]
         if plan.unmanaged:
@@ -131,12 +154,26 @@ class PlanScreen(Screen[None]):
         for i, change in enumerate(plan.changes):
             table.add_row(change.headline()[0], change.name, change.target_label, key=str(i))
         self.query_one("#plan-detail", Static).update(
-            change_detail(plan, plan.changes[0]) if plan.changes else "Nothing to apply.")
+            change_detail(plan, plan.changes[0], self._impact_pending) if plan.changes else "Nothing to apply.")
         table.focus()
+
+    def _impact_ready(self, plan, name: str, impact) -> None:
+        if plan is not self.plan:
+            return  # planned again meanwhile
+        plan.impact[name] = impact
+        self._impact_pending.discard(name)
+        row = self.query_one("#plan-changes", DataTable).cursor_row
+        if 0 <= row < len(plan.changes) and plan.changes[row].name == name:
+            self.query_one("#plan-detail", Static).update(change_detail(plan, plan.changes[row], self._impact_pending))
+
+    @property
+    def impact_pending(self) -> bool:
+        return bool(self._impact_pending)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if self.plan is not None and 0 <= event.cursor_row < len(self.plan.changes):
-            self.query_one("#plan-detail", Static).update(change_detail(self.plan, self.plan.changes[event.cursor_row]))
+            self.query_one("#plan-detail", Static).update(
+                change_detail(self.plan, self.plan.changes[event.cursor_row], self._impact_pending))
 
     def action_apply(self) -> None:
         if self.plan is None or not self.plan.pending:
