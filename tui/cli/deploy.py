@@ -30,11 +30,18 @@ def _plan(args, ctx: CliContext):
     plan = make_plan(ctx.backend, manifest, prune=args.prune)
     if getattr(args, "impact", True):
         from tui.backend.deploy.impact import score_impact
+        from tui.cli.progress import is_tty
 
         entries = manifest.by_name()
-        for change in plan.changes:
-            if change.action != "delete" and change.name in entries:
-                plan.impact[change.name] = score_impact(ctx.backend, change, entries[change.name])
+        scored = [c for c in plan.changes if c.action != "delete" and c.name in entries]
+        for n, change in enumerate(scored, 1):
+            if is_tty(ctx.stderr):  # re-scoring with an LLM judge can take a while: say what is running
+                ctx.stderr.write(f"\rscore impact {n}/{len(scored)}: re-scoring for {change.name!r}…\x1b[K")
+                ctx.stderr.flush()
+            plan.impact[change.name] = score_impact(ctx.backend, change, entries[change.name])
+        if scored and is_tty(ctx.stderr):
+            ctx.stderr.write("\r\x1b[K")
+            ctx.stderr.flush()
     return plan
 
 
