@@ -360,6 +360,11 @@ def test_an_llm_judge_in_the_manifest_is_an_llm_rule_updated_by_its_prompt_with_
     assert len(openai_env.chat_requests()) == calls + 6
     assert run_cli("plan").code == 2 and len(openai_env.chat_requests()) == calls + 6  # the judge cache
     assert "sk-must-never-leave" not in plan.text
+    assert run_cli("apply", "--yes", "--no-impact").code == 0
+    (after,) = backend.list_rules()
+    assert after.id == rule.id and "Grade the accuracy:" in json.dumps(after.llm)
+    assert "sk-must-never-leave" not in json.dumps(after.llm)
+    assert run_cli("plan", "--no-impact").code == 0
 
 
 def test_an_llm_rule_whose_scores_the_experiment_lacks_is_paired_with_the_uploaded_rule_re_scoring(project,
