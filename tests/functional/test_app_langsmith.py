@@ -233,3 +233,32 @@ async def test_remote_import_from_the_datasets_pane_then_a_failed_one_leaves_not
     stored = sorted(fake.examples_of(names["cases"]["id"]), key=lambda e: e["inputs"]["q"])
     assert [(e["inputs"], e["outputs"]) for e in stored] == [(r["inputs"], r["outputs"]) for r in rows]
     assert stored[0]["metadata"] == {"level": "easy", "dataset_split": ["train"]}
+
+
+async def test_remote_plan_view_applies_the_manifest_through_the_real_client(remote, tmp_path):
+    """`P` on LangSmith: the manifest above the evaluators folder is planned against the fake's rules
+    and applied after the confirm; planning again finds nothing to change."""
+    from tests.functional.conftest import wait_until
+    from tui.screens.plan_screen import ApplyPlanModal, PlanScreen
+
+    fake, ds, make = remote
+    (tmp_path / "evaltui.toml").write_text(
+        '[[rule]]\nname = "Exact (as code)"\nsource = "evaluators/skills_evaluators.py:exact_match_evaluator"\n'
+        'dataset = "QA"\nsampling_rate = 0.5\n')
+    app = make()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("P")
+        await wait_until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan is not None, "the plan")
+        screen = app.screen
+        assert screen.plan.summary() == "Plan: 1 to create, 0 to update, 0 to delete."
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, ApplyPlanModal)
+        await pilot.click("#confirm")
+        await wait_until(pilot, lambda: screen.plan is not None and not screen.plan.pending, "the apply")
+    (rule,) = fake.rules.values()
+    assert rule["display_name"] == "Exact (as code)" and rule["dataset_id"] == ds["id"]
+    assert rule["sampling_rate"] == 0.5 and "def perform_eval" in rule["code_evaluators"][0]["code"]
+    assert (tmp_path / ".evaltui" / "state.json").is_file()
