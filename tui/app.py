@@ -238,6 +238,11 @@ class EvalTuiApp(App[int]):
         if self._backend_listener is not None:
             self._backend_listener(description, error)
 
+    @property
+    def backend_outcome(self) -> tuple[str | None, str | None] | None:
+        """(description, error) once the workspace opened or failed to; None while it is opening."""
+        return self._backend_outcome
+
     def when_backend_settled(self, listener: BackendListener) -> None:
         """Call `listener(description, error)` once the workspace opened or failed: now if it already has."""
         if self._backend_outcome is not None:

@@ -179,8 +179,34 @@ async def test_the_plan_shows_at_once_and_the_score_impact_fills_in_when_compute
         await pilot.press("P")
         await wait_until(pilot, lambda: isinstance(local_app.screen, PlanScreen), "the plan screen")
         screen = local_app.screen
-        await wait_until(pilot, lambda: screen.plan is not None, "the plan")
+        await wait_until(pilot, lambda: screen.plan is not None or "toml" in _heading(screen), "the plan")
+        assert screen.plan is not None, _heading(screen)
         assert screen.impact_pending and "score impact: computing…" in _detail(screen)
         await wait_until(pilot, lambda: not screen.impact_pending, "the impact", timeout=30)
         await pilot.pause()
         assert "(24 stored rows re-scored)" in _detail(screen) and "computing" not in _detail(screen)
+
+
+async def test_p_while_the_workspace_is_still_opening_waits_for_it_then_plans(local_app, evaltui_home, monkeypatch):
+    import threading
+
+    import tui.backend.workspace.factory as factory
+
+    _write_project(evaltui_home, CODE_V1)
+    release, real_open = threading.Event(), factory.open_backend
+
+    def slow_open(settings):
+        assert release.wait(20), "the test never let the workspace open"
+        return real_open(settings)
+
+    monkeypatch.setattr(factory, "open_backend", slow_open)
+    async with local_app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: local_app.main_screen_built and local_app.main_screen in local_app.screen_stack,
+                         "the main screen")
+        await pilot.press("P")
+        await wait_until(pilot, lambda: isinstance(local_app.screen, PlanScreen), "the plan screen")
+        screen = local_app.screen
+        await wait_until(pilot, lambda: _heading(screen) == "waiting for the workspace to open…", "the wait shown")
+        release.set()
+        await wait_until(pilot, lambda: screen.plan is not None, "the plan")
+        assert _heading(screen).splitlines()[1] == "Plan: 1 to create, 0 to update, 0 to delete."

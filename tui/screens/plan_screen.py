@@ -114,8 +114,11 @@ class PlanScreen(Screen[None]):
         from tui.backend.deploy.manifest import find_manifest, load_manifest
         from tui.backend.deploy.plan import make_plan
 
+        worker = get_current_worker()
         try:
-            backend = require_backend(self)
+            backend = self._backend_when_open(worker)
+            if backend is None:
+                return  # planned again, or the screen closed, meanwhile
             try:
                 found = find_manifest(self.folder)
             except EvaltuiError:
@@ -128,12 +131,29 @@ class PlanScreen(Screen[None]):
         entries = manifest.by_name()
         pending = [c for c in plan.changes if c.name in entries and c.action != "delete"]
         self.app.call_from_thread(self._show, plan, {c.name for c in pending})
-        worker = get_current_worker()
         for change in pending:
             if worker.is_cancelled:
                 return
             impact = _impact_or_note(backend, change, entries[change.name])
             self.app.call_from_thread(self._impact_ready, plan, change.name, impact)
+
+    def _backend_when_open(self, worker):
+        """The workspace, waiting while it is still opening (`P` right after the start)."""
+        import time
+
+        from tui.backend.core.errors import InvalidInput
+
+        if getattr(self.app, "backend_outcome", True) is None:
+            self.app.call_from_thread(self.query_one("#plan-heading", Static).update,
+                                      "waiting for the workspace to open…")
+        while getattr(self.app, "backend_outcome", True) is None:
+            if worker.is_cancelled:
+                return None
+            time.sleep(0.05)
+        outcome = getattr(self.app, "backend_outcome", None)
+        if outcome is not None and outcome[1]:
+            raise InvalidInput(f"The workspace did not open: {outcome[1]}")
+        return require_backend(self)
 
     def _failed(self, message: str) -> None:
         self.query_one("#plan-changes", DataTable).loading = False
