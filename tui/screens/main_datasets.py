@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from textual import work
-from textual.app import SuspendNotSupported
 
-from tui.backend.core.errors import EvaltuiError, InvalidInput
+from tui.backend.core.errors import EvaltuiError
 from tui.backend.core.models import Dataset, Example, NewExample
 from tui.screens.main_messages import DatasetsChanged
 from tui.screens.worker_failures import reports_failure
@@ -207,25 +206,14 @@ class DatasetActions:
 
     def edit_example_text(self, dataset: Dataset, example: Example | None, text: str) -> None:
         """Open `text` in the user's editor (the app suspended); then `example_text_returned`."""
-        from tui.backend.source.editor_command import editor_command
-        from tui.screens.main_editor import run_editor
-
         fd, name = tempfile.mkstemp(prefix="evaltui-example-", suffix=".json")
         path = Path(name)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(text)
-            try:
-                command = editor_command(path, None)
-            except InvalidInput as err:
-                self.notify(str(err), title="Editor", severity="warning", timeout=10)
-                return
-            try:
-                with self.app.suspend():
-                    problem = run_editor(command)
-            except SuspendNotSupported:
-                self.notify("This terminal cannot be handed over to an editor; nothing was changed.",
-                            title="Editor", severity="warning", timeout=10)
+            ran, problem = self.run_in_editor(  # EditorActions, beside this mixin in MainScreen
+                path, None, "This terminal cannot be handed over to an editor; nothing was changed.")
+            if not ran:
                 return
             if problem is not None and "exited with status" not in problem:
                 self.notify(problem, title="Editor", severity="warning", timeout=10)

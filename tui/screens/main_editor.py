@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 
 from textual.app import SuspendNotSupported
@@ -31,22 +32,31 @@ class EditorActions:
         function = self._function_to_edit()
         if function is None:
             return
-        try:  # a broken file's row has its error's line as its line
-            command = editor_command(function.path, function.lineno)
-        except InvalidInput as err:
-            self.notify(str(err), title="Editor", severity="warning", timeout=10)
-            return
-        try:
-            with self.app.suspend():
-                problem = run_editor(command)
-        except SuspendNotSupported:
-            self.notify(f"This terminal cannot be handed over to an editor; open {function.path} yourself: "
-                        "the folder is watched and the list follows your saves.", title="Editor",
-                        severity="warning", timeout=10)
+        ran, problem = self.run_in_editor(  # a broken file's row has its error's line as its line
+            function.path, function.lineno,
+            f"This terminal cannot be handed over to an editor; open {function.path} yourself: "
+            "the folder is watched and the list follows your saves.")
+        if not ran:
             return
         if problem is not None:
             self.notify(problem, title="Editor", severity="warning", timeout=10)
         self.editor_returned(function)
+
+    def run_in_editor(self, path: Path, line: int | None, cannot_suspend: str) -> tuple[bool, str | None]:
+        """`$VISUAL` / `$EDITOR` on `path` (at `line`) with the app suspended: (ran, its problem).
+        Not run when no editor is set or the terminal cannot be handed over (`cannot_suspend`);
+        either is said in a notification."""
+        try:
+            command = editor_command(path, line)
+        except InvalidInput as err:
+            self.notify(str(err), title="Editor", severity="warning", timeout=10)
+            return False, None
+        try:
+            with self.app.suspend():
+                return True, run_editor(command)
+        except SuspendNotSupported:
+            self.notify(cannot_suspend, title="Editor", severity="warning", timeout=10)
+            return False, None
 
     def editor_returned(self, function: LocalFunction) -> None:
         """Read the edited file again; run the function's last test again, if it had one."""
