@@ -8,16 +8,11 @@ from textual.widgets import Static
 
 from tui.backend.core.models import Rule
 from tui.backend.rules.ops import delete_question
-from tui.modals.confirm_modal import ConfirmModal, confirm_bindings
+from tui.modals.confirm_modal import DeleteConfirmModal, confirm_bindings
 
 
-class ConfirmDeleteModal(ConfirmModal):
-    """Dismisses with True only when the user presses Delete (or `y`)."""
-
+class ConfirmDeleteModal(DeleteConfirmModal):
     TITLE_TEXT = "Delete evaluator"
-    CONFIRM_LABEL = "Delete"
-    CONFIRM_VARIANT = "error"
-    DIALOG_CLASSES = "dialog danger-dialog"
     BINDINGS = confirm_bindings("delete", "Delete")
 
     def __init__(self, rule: Rule) -> None:

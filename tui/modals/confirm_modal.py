@@ -17,6 +17,9 @@ def confirm_bindings(prefix: str, confirm: str, confirm_id: str = "confirm") -> 
     ]
 
 
+DANGER_DIALOG = "dialog danger-dialog"  # the red frame of a confirmation that destroys something
+
+
 class ConfirmModal(ModalScreen[bool]):
     """Subclasses set the title and confirm button and yield the body; dismisses with True only
     when the user confirms."""
@@ -50,3 +53,12 @@ class ConfirmModal(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class DeleteConfirmModal(ConfirmModal):
+    """A delete: the red frame and a Delete button; dismisses with True only when the user presses
+    Delete (or `y`)."""
+
+    CONFIRM_LABEL = "Delete"
+    CONFIRM_VARIANT = "error"
+    DIALOG_CLASSES = DANGER_DIALOG

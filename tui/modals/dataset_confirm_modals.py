@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from tui.backend.core.models import Dataset, Example, Experiment
-from tui.modals.confirm_modal import ConfirmModal, confirm_bindings
+from tui.modals.confirm_modal import ConfirmModal, DeleteConfirmModal, confirm_bindings
 from tui.widgets.formatting import one_line
 
 
@@ -26,13 +26,8 @@ def delete_dataset_question(dataset: Dataset, examples: int, experiments: list[E
     return f"{question}, its versions and the {_plural(len(experiments), 'experiment')} run on it{names} are deleted with it."
 
 
-class DeleteDatasetModal(ConfirmModal):
-    """Dismisses with True only when the user presses Delete (or `y`)."""
-
+class DeleteDatasetModal(DeleteConfirmModal):
     TITLE_TEXT = "Delete dataset"
-    CONFIRM_LABEL = "Delete"
-    CONFIRM_VARIANT = "error"
-    DIALOG_CLASSES = "dialog danger-dialog"
     BINDINGS = confirm_bindings("delete_dataset", "Delete")
 
     def __init__(self, dataset: Dataset, examples: int, experiments: list[Experiment]) -> None:
@@ -44,13 +39,8 @@ class DeleteDatasetModal(ConfirmModal):
         yield Static(f"{self.question}\n\nThis cannot be undone.", id="delete-message", markup=False)
 
 
-class DeleteExampleModal(ConfirmModal):
-    """Dismisses with True only when the user presses Delete (or `y`)."""
-
+class DeleteExampleModal(DeleteConfirmModal):
     TITLE_TEXT = "Delete example"
-    CONFIRM_LABEL = "Delete"
-    CONFIRM_VARIANT = "error"
-    DIALOG_CLASSES = "dialog danger-dialog"
     BINDINGS = confirm_bindings("delete_example", "Delete")
 
     def __init__(self, dataset: Dataset, example: Example, index: int) -> None:

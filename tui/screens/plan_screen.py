@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from tui.backend.core.errors import EvaltuiError, describe_error
-from tui.modals.confirm_modal import ConfirmModal
+from tui.modals.confirm_modal import DANGER_DIALOG, ConfirmModal
 from tui.widgets.backend_access import require_backend
 from tui.widgets.screen_box import ScreenBox
 
@@ -50,7 +50,7 @@ class ApplyPlanModal(ConfirmModal):
         super().__init__()
         self.lines = lines
         if deletes:
-            self.DIALOG_CLASSES = "dialog danger-dialog"
+            self.DIALOG_CLASSES = DANGER_DIALOG
 
     def compose_body(self) -> ComposeResult:
         yield Static("These changes go to the workspace, in this order:", classes="question")
