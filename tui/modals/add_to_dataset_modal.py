@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from tui.backend.core.errors import EvaltuiError, describe_error
 from tui.backend.core.models import Dataset, ExperimentResult
 from tui.backend.datasets.example_json import parse_examples, to_text
+from tui.modals.form_buttons import FormButtons
 from tui.widgets.backend_access import require_backend
 
 
@@ -31,8 +32,10 @@ def row_example(result: ExperimentResult, experiment: str) -> dict:
             "metadata": {"source_experiment": experiment, "source_example_id": result.example_id}}
 
 
-class AddToDatasetModal(ModalScreen["tuple[Dataset, int, bool] | None"]):
+class AddToDatasetModal(FormButtons, ModalScreen["tuple[Dataset, int, bool] | None"]):
     """Dismisses with (the dataset, how many were added, whether it was created), or None."""
+
+    SUBMIT_BUTTON = "add"
 
     DEFAULT_CSS = """
     AddToDatasetModal #add-form {
@@ -154,12 +157,3 @@ class AddToDatasetModal(ModalScreen["tuple[Dataset, int, bool] | None"]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-    def on_input_submitted(self) -> None:
-        self.action_submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "add":
-            self.action_submit()
-        else:
-            self.dismiss(None)

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from tui.backend.core.errors import describe_error
 from tui.backend.core.models import Dataset
+from tui.modals.form_buttons import FormButtons
 from tui.widgets.backend_access import require_backend
 from tui.widgets.path_input import PathInput
 
@@ -30,8 +31,10 @@ def export_file_name(dataset: str, fmt: str) -> str:
     return f"{stem}.{fmt}"
 
 
-class ExportDatasetModal(ModalScreen["object | None"]):
+class ExportDatasetModal(FormButtons, ModalScreen["object | None"]):
     """Dismisses with the `ExportReport`, or None when closed without exporting."""
+
+    SUBMIT_BUTTON = "export"
 
     DEFAULT_CSS = """
     ExportDatasetModal #export-form {
@@ -147,12 +150,3 @@ class ExportDatasetModal(ModalScreen["object | None"]):
             self.notify("The export is being written; it finishes in a moment.", timeout=3)
             return
         self.dismiss(None)
-
-    def on_input_submitted(self) -> None:
-        self.action_submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "export":
-            self.action_submit()
-        else:
-            self.action_cancel()

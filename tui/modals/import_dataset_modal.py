@@ -20,14 +20,17 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
 from tui.backend.core.errors import describe_error
+from tui.modals.form_buttons import FormButtons
 from tui.widgets.backend_access import require_backend
 from tui.widgets.path_input import PathInput
 
 PHASES = {"checking": "checking the file…", "importing": "importing…", "undoing": "undoing…"}
 
 
-class ImportDatasetModal(ModalScreen["object | None"]):
+class ImportDatasetModal(FormButtons, ModalScreen["object | None"]):
     """Dismisses with the `ImportReport`, or None when closed without importing."""
+
+    SUBMIT_BUTTON = "import"
 
     DEFAULT_CSS = """
     ImportDatasetModal #import-form {
@@ -170,12 +173,3 @@ class ImportDatasetModal(ModalScreen["object | None"]):
             self._show_status("cancelling… what was imported is taken out again", None, 0)
             return
         self.dismiss(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.action_submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "import":
-            self.action_submit()
-        else:
-            self.action_cancel()

@@ -14,13 +14,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from tui.backend.core.models import Dataset
+from tui.modals.form_buttons import FormButtons
 from tui.screens.main_messages import OperationFailed
 from tui.screens.worker_failures import reports_failure
 from tui.widgets.backend_access import require_backend
 
 
-class NewDatasetModal(ModalScreen[Dataset | None]):
+class NewDatasetModal(FormButtons, ModalScreen[Dataset | None]):
     """Dismisses with the created dataset, or None when cancelled (nothing is written then)."""
+
+    SUBMIT_BUTTON = "create"
 
     DEFAULT_CSS = """
     NewDatasetModal .form-row { height: auto; margin-top: 1; }
@@ -30,7 +33,7 @@ class NewDatasetModal(ModalScreen[Dataset | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="dataset_new.cancel"),
-        Binding("ctrl+s", "create", "Create", id="dataset_new.create", tooltip="Create the dataset"),
+        Binding("ctrl+s", "submit", "Create", id="dataset_new.create", tooltip="Create the dataset"),
     ]
 
     def __init__(self, taken: list[str]) -> None:
@@ -62,7 +65,7 @@ class NewDatasetModal(ModalScreen[Dataset | None]):
             return f"✖ A dataset named {self.taken[name.lower()]!r} exists already; choose another name."
         return None
 
-    def action_create(self) -> None:
+    def action_submit(self) -> None:
         if self.busy:
             return
         name = self.query_one("#dataset-new-name", Input).value.strip()
@@ -98,12 +101,3 @@ class NewDatasetModal(ModalScreen[Dataset | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-    def on_input_submitted(self) -> None:
-        self.action_create()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "create":
-            self.action_create()
-        else:
-            self.dismiss(None)

@@ -14,10 +14,13 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from tui.backend.core.errors import EvaltuiError
 from tui.backend.source.templates import TEMPLATES, write_new_evaluator
+from tui.modals.form_buttons import FormButtons
 
 
-class NewEvaluatorModal(ModalScreen["tuple[Path, str] | None"]):
+class NewEvaluatorModal(FormButtons, ModalScreen["tuple[Path, str] | None"]):
     """Dismisses with (the new file, its function) once the file is written, None when cancelled."""
+
+    SUBMIT_BUTTON = "create"
 
     DEFAULT_CSS = """
     NewEvaluatorModal #dialog { height: auto; }
@@ -28,7 +31,7 @@ class NewEvaluatorModal(ModalScreen["tuple[Path, str] | None"]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="new.cancel"),
-        Binding("ctrl+s", "create", "Create", id="new.create"),
+        Binding("ctrl+s", "submit", "Create", id="new.create"),
     ]
 
     def __init__(self, directory: Path) -> None:
@@ -60,7 +63,7 @@ class NewEvaluatorModal(ModalScreen["tuple[Path, str] | None"]):
         name = event.value.strip() or "<name>"
         self.query_one("#new-where", Static).update(f"Written to {self.directory / name}.py")
 
-    def action_create(self) -> None:
+    def action_submit(self) -> None:
         name = self.query_one("#new-name", Input).value.strip()
         template = str(self.query_one("#new-template", Select).value)
         error = self.query_one("#new-error", Static)
@@ -76,12 +79,3 @@ class NewEvaluatorModal(ModalScreen["tuple[Path, str] | None"]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-    def on_input_submitted(self) -> None:
-        self.action_create()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "create":
-            self.action_create()
-        else:
-            self.dismiss(None)

@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from tui.backend.core.errors import EvaltuiError
 from tui.backend.rules.sample_rate import sample_rate_problem
+from tui.modals.form_buttons import FormButtons
 from tui.widgets.backend_access import current_backend
 
 
@@ -44,8 +45,10 @@ class UploadRequest:
     sandbox_failure_accepted: bool = False
 
 
-class UploadModal(ModalScreen[UploadRequest | None]):
+class UploadModal(FormButtons, ModalScreen[UploadRequest | None]):
     """Dismisses with an `UploadRequest`, or None when cancelled. Nothing is sent from here."""
+
+    SUBMIT_BUTTON = "confirm"
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="upload.cancel"),
@@ -216,15 +219,6 @@ class UploadModal(ModalScreen[UploadRequest | None]):
             project=target_name if kind == "project" else None,
             sample_rate=rate,
         )
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "confirm":
-            self.action_submit()
-        else:
-            self.dismiss(None)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.action_submit()
 
     def action_submit(self) -> None:
         result = self._collect()
